@@ -1,0 +1,48 @@
+"""The ``netlab`` command: the TUI with no arguments, one sub-command per tool otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .engine.sessions import NetlabError
+
+# Sub-command modules (netlab_tui.commands.<name>), in --help order. Each has add_parser(subparsers).
+COMMAND_MODULES: tuple[str, ...] = (
+    "serve",
+    "send",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netlab",
+        description="netlab — a terminal networking lab. Without a command, opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"netlab {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f".commands.{name}", __package__).add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from .ui.app import run_tui
+
+            return run_tui()
+        return int(args.handler(args) or 0)
+    except NetlabError as exc:
+        print(f"netlab: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The netlab engine: sessions, journal, decoders. Plain asyncio; never imports Textual."""

@@ -1,0 +1,69 @@
+"""Address resolution and the one-line messages for socket errors users meet."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+
+from .sessions import NetlabError
+
+ALL_INTERFACES = {"", "0.0.0.0", "::", "*"}
+
+
+def is_all_interfaces(host: str) -> bool:
+    return host in ALL_INTERFACES
+
+
+async def resolve(host: str, port: int, *, kind: int = socket.SOCK_STREAM, passive: bool = False) -> tuple:
+    """The first address ``host`` resolves to, as a sockaddr; NetlabError with a clear line if none."""
+    if host == "*":
+        host = "0.0.0.0"
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(
+            host or None, port, type=kind, flags=socket.AI_PASSIVE if passive else 0
+        )
+    except socket.gaierror as exc:
+        raise NetlabError(f"cannot resolve host {host!r}: {exc.strerror}") from None
+    except UnicodeError:
+        raise NetlabError(f"invalid host name {host!r}") from None
+    if not infos:
+        raise NetlabError(f"cannot resolve host {host!r}")
+    family, _type, _proto, _canon, sockaddr = infos[0]
+    return family, sockaddr
+
+
+def check_port(port: int | str, *, allow_zero: bool = True) -> int:
+    try:
+        value = int(port)
+    except (TypeError, ValueError):
+        raise NetlabError(f"invalid port {port!r}: expected a number from {0 if allow_zero else 1} to 65535") from None
+    low = 0 if allow_zero else 1
+    if not low <= value <= 65535:
+        raise NetlabError(f"invalid port {value}: expected a number from {low} to 65535")
+    return value
+
+
+def bind_error(exc: OSError, where: str) -> NetlabError:
+    if exc.errno == errno.EADDRINUSE:
+        return NetlabError(f"address already in use: {where} (another program is listening there)")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return NetlabError(f"cannot bind {where}: that address does not belong to this machine")
+    if exc.errno == errno.EACCES:
+        return NetlabError(f"permission denied binding {where} (ports below 1024 need privileges)")
+    return NetlabError(f"cannot listen on {where}: {exc.strerror or exc}")
+
+
+def connect_error(exc: BaseException, where: str, timeout: float | None = None) -> NetlabError:
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return NetlabError(f"timed out connecting to {where} after {timeout:g}s")
+    if isinstance(exc, ConnectionRefusedError):
+        return NetlabError(f"connection refused by {where} (nothing is listening there)")
+    if isinstance(exc, socket.gaierror):
+        return NetlabError(f"cannot resolve host in {where}: {exc.strerror}")
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return NetlabError(f"no route to {where}")
+        return NetlabError(f"cannot connect to {where}: {exc.strerror or exc}")
+    return NetlabError(f"cannot connect to {where}: {exc}")
