@@ -13,6 +13,7 @@ from .engine.sessions import NetlabError
 COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "send",
+    "scan",
 )
 
 

@@ -17,6 +17,7 @@ from .sessions import Session
 # Modules that register server kinds when imported. Add a module here to add its kinds everywhere.
 BUILTIN_MODULES: tuple[str, ...] = (
     "netlab_tui.engine.behaviours",
+    "netlab_tui.engine.udp",
 )
 
 

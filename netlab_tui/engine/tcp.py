@@ -192,6 +192,8 @@ class TcpServer(Session):
                     if idle:
                         deadline.reschedule(loop.time() + idle)
                     if not data:
+                        if conn.closing:  # the behaviour closed it while we waited (e.g. aborted)
+                            break
                         closed_by = "peer"
                         await behaviour.on_eof(conn)
                         if not conn.closing:
@@ -204,6 +206,10 @@ class TcpServer(Session):
         except TimeoutError:
             conn.info(f"closing idle connection from {conn.peer} after {self.idle_timeout:g}s")
             closed_by = "timeout"
+            with contextlib.suppress(Exception):
+                await behaviour.on_timeout(conn)
+                async with asyncio.timeout(1.0):
+                    await writer.drain()
         except (ConnectionResetError, BrokenPipeError) as exc:
             closed_by = "reset"
             emit("error", local=conn.local, peer=conn.peer, conn=conn.id,

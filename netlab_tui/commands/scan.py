@@ -1,0 +1,174 @@
+"""``netlab scan TARGET``: which TCP ports answer, with nmap or netlab's own connect scanner.
+
+Prints a port table as results arrive (open and filtered ports; ``--all`` adds the closed ones) and a
+summary line, or every event as JSON lines with ``--json``. Hosts outside the loopback range are
+scanned only with ``--yes``: scan only machines you own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from typing import IO
+
+from ..engine.events import TrafficEvent
+from ..engine.journal import Journal
+from ..engine.scan import ENGINES, ScanPolicyError, ScanSession
+from ..engine.sessions import NetlabError, SessionRegistry
+from ._common import EventPrinter, install_stop_signals, positive_float, run
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="scan TCP ports (nmap, or the built-in connect scanner)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "ports: 22,80,8000-8100 · 1000- (to 65535) · - or all (1-65535) · top:100 (most common)\n"
+            "       default: the 1,000 most common ports, as nmap does\n"
+            "targets: 127.0.0.1 · localhost · ::1 · 127.0.0.0/29 · several, comma-separated"
+        ),
+    )
+    parser.add_argument("target", metavar="TARGET", help="host, address or network to scan")
+    parser.add_argument("-p", "--ports", metavar="PORTS", default=None, help="ports to scan (see below)")
+    parser.add_argument("--engine", choices=ENGINES, default="nmap",
+                        help="nmap (default; falls back to connect when nmap is not installed) or connect")
+    parser.add_argument("--syn", action="store_true", help="SYN scan (nmap -sS; needs root) instead of connect")
+    parser.add_argument("--timeout", type=positive_float, default=1.0, metavar="SECONDS",
+                        help="connect engine: how long to wait for an answer before 'filtered' (default 1)")
+    parser.add_argument("--concurrency", type=int, default=512, metavar="N",
+                        help="connect engine: connections in flight at once (default 512)")
+    parser.add_argument("--all", action="store_true", help="list closed ports too")
+    parser.add_argument("--yes", action="store_true",
+                        help="confirm you own the hosts outside 127.0.0.0/8 and ::1 that you scan")
+    parser.add_argument("--compare-from", metavar="HOSTS", default=None,
+                        help="also run the scan over SSH from these hosts ([user@]host[:port], comma-separated) "
+                             "and show the results side by side")
+    parser.add_argument("-i", "--identity", metavar="KEY", default=None, help="--compare-from: SSH private key")
+    parser.add_argument("--known-hosts", metavar="FILE", default=None, help="--compare-from: known_hosts file")
+    parser.add_argument("--trust", action="store_true",
+                        help="--compare-from: accept SSH host keys not in known_hosts")
+    parser.add_argument("--json", action="store_true", help="print events as JSON lines (the event contract)")
+    parser.set_defaults(handler=handle, parser=parser)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        args.parser.error("--concurrency must be at least 1")
+    if args.compare_from:
+        from .scan_compare import handle_compare
+
+        return handle_compare(args)
+    return run(_scan(args))
+
+
+async def _scan(args: argparse.Namespace) -> int:
+    journal = Journal(max_events=1_000_000)
+    registry = SessionRegistry(journal)
+    out = sys.stdout
+    if args.json:
+        journal.subscribe(EventPrinter(True))
+    session = ScanSession(
+        journal, args.target, args.ports, engine=args.engine, syn=args.syn, allow_remote=args.yes,
+        timeout=args.timeout, concurrency=args.concurrency,
+    )
+    meter = ProgressMeter(session, sys.stderr) if not args.json and sys.stderr.isatty() else None
+    if not args.json:
+        journal.subscribe(PortTable(out, show_closed=args.all, meter=meter), lambda e: e.source == session.name)
+    stop = asyncio.Event()
+    restore = install_stop_signals(stop)
+    try:
+        try:
+            await registry.start(session)
+        except ScanPolicyError as exc:
+            raise NetlabError(f"{exc}; pass --yes if you do") from None
+        ended = asyncio.ensure_future(session.wait_closed())
+        stopper = asyncio.ensure_future(stop.wait())
+        while not ended.done():
+            await asyncio.wait({ended, stopper}, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+            if meter is not None:
+                meter.update()
+            if stopper.done():
+                await session.stop()
+                break
+        stopper.cancel()
+        if meter is not None:
+            meter.clear()
+        return 1 if session.error else 0
+    finally:
+        await registry.stop_all()
+        restore()
+
+
+class PortTable:
+    """The human output: notes, then one row per interesting port as it arrives, then the summary."""
+
+    def __init__(self, stream: IO[str], show_closed: bool = False, meter: "ProgressMeter | None" = None) -> None:
+        self.stream = stream
+        self.show_closed = show_closed
+        self.meter = meter
+        self.header_done = False
+        self.multi_host = False
+
+    def __call__(self, event: TrafficEvent) -> None:
+        meta = event.meta or {}
+        if event.kind == "info" and meta.get("hosts") is not None:
+            self.multi_host = len(meta["hosts"]) > 1
+            self._write(event.text or "")
+        elif event.kind == "info" and meta.get("note"):
+            self._write(f"note: {event.text}")
+        elif event.kind == "port":
+            if meta.get("state") == "closed" and not self.show_closed:
+                return
+            if not self.header_done:
+                self.header_done = True
+                self._write(self._row("HOST", "PORT", "STATE", "SERVICE"))
+            self._write(self._row(str(meta.get("host")), f"{meta.get('port')}/tcp", str(meta.get("state")),
+                                  str(meta.get("service"))))
+        elif event.kind == "info" and meta.get("summary"):
+            self._write(event.text or "")
+        elif event.kind == "error":
+            print(f"netlab: {event.text}", file=sys.stderr)
+
+    def _row(self, host: str, port: str, state: str, service: str) -> str:
+        row = f"{port:<11} {state:<9} {service}"
+        return f"{host:<16} {row}" if self.multi_host else row
+
+    def _write(self, line: str) -> None:
+        if self.meter is not None:
+            self.meter.clear()  # the meter shares the terminal's last line
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.stream = open("/dev/null", "w")  # noqa: SIM115 - `netlab scan … | head`
+
+
+class ProgressMeter:
+    """``42% 27,000/65,535 ports · ETA 3s`` on one rewritten line of a terminal's stderr."""
+
+    def __init__(self, session: ScanSession, stream: IO[str]) -> None:
+        self.session = session
+        self.stream = stream
+        self.last = 0.0
+
+    def update(self) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        p = self.session.progress
+        if not p.total:
+            return
+        eta = p.eta
+        eta_text = f" · ETA {eta:.0f}s" if eta is not None else ""
+        self.stream.write(f"\r{p.fraction:4.0%} {int(p.completed):,}/{p.total:,} ports{eta_text}\x1b[K")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.last:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

@@ -1,0 +1,608 @@
+"""An HTTP/1.1 server on asyncio streams and h11 that journals the exact bytes of every exchange.
+
+h11 parses and frames; this module only moves bytes, which is what lets it record, for each exchange,
+the request exactly as it arrived (chunk framing, header case, pipelined neighbours cut off) and the
+response exactly as it left. Each exchange is two events, ``request`` (in) and ``response`` (out),
+sharing one ``conn`` id (``http-N``); ``meta`` carries the method, path and status and, under
+``tcp``, the keep-alive connection the exchange travelled on.
+
+What a server answers is an ``HttpApp`` (a router of async handlers): ``http_lab.py`` is the lab's, and
+``rpc.py`` the XML-RPC/JSON-RPC one. Bad requests get a clear 400/405/408/413/431; limits and timeouts
+protect the server from slow or oversized clients, and a handler's bug costs one 500, never the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import http
+import json
+import re
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import h11
+
+from .. import __version__
+from .events import format_addr, new_conn_id, sockaddr_str
+from .journal import Journal
+from .netutil import bind_error, check_port, is_all_interfaces, resolve
+from .sessions import Session, SessionStatus
+
+SERVER_NAME = f"netlab/{__version__}"
+READ_SIZE = 65536
+MAX_HEADER_BYTES = 16 * 1024
+MAX_BODY_BYTES = 1024 * 1024
+KEEPALIVE_TIMEOUT = 15.0
+REQUEST_TIMEOUT = 30.0
+LINGER_SECONDS = 1.0  # after an error answer, drain what the client still sends so it reads our answer
+
+
+# -- requests and responses ------------------------------------------------------------------------------
+class HttpError(Exception):
+    """Raised by handlers (and the router) to answer with an error status and a JSON body."""
+
+    def __init__(self, status: int, message: str, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or []
+
+    def response(self) -> "HttpResponse":
+        return json_response({"error": self.message, "status": self.status}, self.status, self.headers)
+
+
+@dataclass(slots=True)
+class HttpRequest:
+    method: str
+    target: str  # as sent: path and query, still percent-encoded
+    path: str  # percent-decoded
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]  # names as the client spelled them
+    http_version: str
+    body: bytes
+    conn: str  # the exchange id
+    peer: str | None = None
+    local: str | None = None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return default
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self.query:
+            if key == name:
+                return value
+        return default
+
+    @property
+    def host(self) -> str:
+        return self.header("host") or self.local or "localhost"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}{self.target}"
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body as JSON; a 400 naming the problem when it is not."""
+        if not self.body:
+            raise HttpError(400, "the request has no body; send JSON (Content-Type: application/json)")
+        try:
+            return json.loads(self.body)
+        except UnicodeDecodeError:
+            raise HttpError(400, "the body is not UTF-8 text, so it cannot be JSON") from None
+        except json.JSONDecodeError as exc:
+            raise HttpError(400, f"the body is not valid JSON: {exc.msg} at line {exc.lineno} "
+                                 f"column {exc.colno}") from None
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: AsyncIterator[bytes] | None = None  # sent chunked (HTTP/1.1) when set
+    close: bool = False
+
+
+def json_response(data: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> HttpResponse:
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
+    return HttpResponse(status, body, "application/json", list(headers or ()))
+
+
+def text_response(text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8") -> HttpResponse:
+    return HttpResponse(status, text.encode("utf-8"), content_type)
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """The Date header value, formatted once a second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
+# -- routing ---------------------------------------------------------------------------------------------
+Handler = Callable[..., Awaitable[HttpResponse]]
+_PARAM = re.compile(r"\{(\w+)(?::(path))?\}")
+
+
+class Router:
+    """Path patterns (``/api/users/{id}``, ``/anything/{rest:path}``) to handlers by method.
+
+    A path that matches with another method answers 405 with ``Allow``; ``HEAD`` is served by the GET
+    handler, and ``OPTIONS`` answers 204 with ``Allow`` for any known path.
+    """
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[re.Pattern[str], str, dict[str, Handler]]] = []
+
+    def add(self, pattern: str, methods: str | tuple[str, ...], handler: Handler) -> None:
+        if isinstance(methods, str):
+            methods = (methods,)
+        regex = "^" + _PARAM.sub(
+            lambda m: f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)", pattern
+        ) + "$"
+        for compiled, source, table in self._routes:
+            if source == pattern:
+                table.update({m: handler for m in methods})
+                return
+        self._routes.append((re.compile(regex), pattern, {m: handler for m in methods}))
+
+    def route(self, pattern: str, *methods: str) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            self.add(pattern, methods or ("GET",), handler)
+            return handler
+
+        return decorate
+
+    def patterns(self) -> list[tuple[str, list[str]]]:
+        return [(source, sorted(table)) for _regex, source, table in self._routes]
+
+    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        allowed: set[str] = set()
+        for regex, _source, table in self._routes:
+            match = regex.match(path)
+            if match is None:
+                continue
+            handler = table.get(method) or table.get("*")
+            if handler is None and method == "HEAD":
+                handler = table.get("GET")
+            if handler is not None:
+                return handler, match.groupdict()
+            allowed.update(table)
+        if not allowed:
+            raise HttpError(404, f"no route for {path}")
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        allow = ", ".join(sorted(allowed | {"OPTIONS"}))
+        if method == "OPTIONS":
+            raise _Options(allow)
+        raise HttpError(405, f"{method} is not allowed on {path}; use {allow}", [("Allow", allow)])
+
+
+class _Options(Exception):
+    def __init__(self, allow: str) -> None:
+        self.allow = allow
+
+
+class HttpApp:
+    """What an ``HttpServer`` answers. Subclasses fill ``self.router`` and may use start/stop hooks."""
+
+    kind = "http"
+    title = "HTTP server"
+    server: "HttpServer"
+
+    def __init__(self) -> None:
+        self.router = Router()
+
+    async def on_start(self) -> None:
+        """The server is listening (open databases here)."""
+
+    async def on_stop(self) -> None:
+        """The server stopped."""
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        try:
+            handler, params = self.router.resolve(request.method, request.path)
+        except _Options as options:
+            return HttpResponse(204, headers=[("Allow", options.allow)])
+        return await handler(request, **params)
+
+
+# -- the server ------------------------------------------------------------------------------------------
+class _Connection:
+    """The per-connection state the exchange loop threads through."""
+
+    __slots__ = ("id", "reader", "writer", "local", "peer", "raw", "timer", "phase", "started", "exchange",
+                 "requests", "bytes_in", "bytes_out", "method", "target", "interim")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.id = new_conn_id("tcp")
+        self.reader = reader
+        self.writer = writer
+        self.local = sockaddr_str(writer.get_extra_info("sockname"))
+        self.peer = sockaddr_str(writer.get_extra_info("peername"))
+        self.raw = bytearray()  # bytes received and not yet attributed to a request
+        self.timer: asyncio.Timeout | None = None
+        self.phase = "idle"  # idle (between requests), reading, handling, writing
+        self.started: float | None = None  # wall-clock time of the current request's first byte
+        self.exchange: str | None = None
+        self.requests = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.method: str | None = None
+        self.target: str | None = None
+        self.interim = b""  # a "100 Continue" already sent for the current request
+
+
+class HttpServer(Session):
+    proto = "http"
+    role = "server"
+
+    def __init__(
+        self,
+        journal: Journal,
+        app: HttpApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_header_bytes: int = MAX_HEADER_BYTES,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        keepalive_timeout: float = KEEPALIVE_TIMEOUT,
+        request_timeout: float = REQUEST_TIMEOUT,
+        max_connections: int = 1024,
+    ) -> None:
+        super().__init__(journal, name=f"{app.kind}@{format_addr(host, port)}")
+        self.app = app
+        app.server = self
+        self.kind = app.kind  # type: ignore[misc]  # instance-level: one class, several kinds
+        self.host = host
+        self.port = check_port(port)
+        self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
+        self.keepalive_timeout = keepalive_timeout
+        self.request_timeout = request_timeout
+        self.max_connections = max_connections
+        self.address: str | None = None
+        self.connections: dict[str, _Connection] = {}
+        self.total_requests = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def url(self) -> str | None:
+        return f"http://{self.address}/" if self.address else None
+
+    @property
+    def description(self) -> str:
+        where = self.url or format_addr(self.host, self.port)
+        return f"{where}  {len(self.connections)} conn  {self.total_requests} req"
+
+    async def _start(self) -> None:
+        where = format_addr(self.host, self.port)
+        family, sockaddr = await resolve(self.host, self.port, passive=True)
+        try:
+            self._server = await asyncio.start_server(
+                self._accept, host=sockaddr[0], port=self.port, family=family, reuse_address=True, backlog=512,
+                limit=READ_SIZE,
+            )
+        except OSError as exc:
+            raise bind_error(exc, where) from None
+        sock = self._server.sockets[0]
+        self.address = sockaddr_str(sock.getsockname())
+        self.port = sock.getsockname()[1]
+        self.set_name(f"{self.kind}@{self.address}")
+        try:
+            await self.app.on_start()
+        except BaseException:
+            self._server.close()
+            raise
+        self.emit(
+            "listen",
+            local=self.address,
+            message=f"{self.app.title} listening on {self.url}",
+            meta={"kind": self.kind, "host": sock.getsockname()[0], "port": self.port, "url": self.url},
+        )
+        if is_all_interfaces(self.host):
+            self.emit("info", local=self.address,
+                      message=f"warning: bound to all interfaces ({self.address}); other machines can reach it",
+                      meta={"warning": "all-interfaces"})
+
+    async def _stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=3.0)
+        await self.app.on_stop()
+        self.emit("info", local=self.address, message=f"{self.name} stopped", meta={"stopped": True})
+
+    # -- connections ---------------------------------------------------------------------------------------
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            if self.status not in (SessionStatus.RUNNING, SessionStatus.STARTING):
+                writer.close()
+                return
+            if len(self.connections) >= self.max_connections:
+                peer = sockaddr_str(writer.get_extra_info("peername"))
+                self.emit("error", peer=peer, message=f"refused {peer}: {self.max_connections} connections open")
+                body = b'{"error": "too many connections", "status": 503}\n'
+                writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                             b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                writer.close()
+                return
+            await self._serve(_Connection(reader, writer))
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _serve(self, c: _Connection) -> None:
+        self.connections[c.id] = c
+        self._changed()
+        self.emit("accept", local=c.local, peer=c.peer, conn=c.id, message=f"connection from {c.peer}")
+        h = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes)
+        reason = "closed by server"
+        try:
+            try:
+                async with asyncio.timeout(None) as timer:
+                    c.timer = timer
+                    while await self._exchange(h, c):
+                        h.start_next_cycle()
+                        c.phase = "idle"
+                    reason = ("client closed the connection" if h.their_state is h11.CLOSED
+                              else "Connection: close" if h.our_state is h11.MUST_CLOSE else "closed by server")
+            except TimeoutError:
+                c.timer = None
+                if c.phase == "reading":
+                    seconds = self.request_timeout
+                    await self._reject(h, c, 408, f"the request was not complete after {seconds:g}s")
+                    reason = "request timeout"
+                elif c.phase == "writing":
+                    reason = "client stopped reading the response"
+                else:
+                    reason = f"idle keep-alive timeout ({self.keepalive_timeout:g}s)"
+        except (ConnectionResetError, BrokenPipeError):
+            reason = "reset by peer"
+        except asyncio.CancelledError:
+            reason = "server stopped"
+        except Exception as exc:  # a bug costs one connection, never the server
+            reason = "internal error"
+            self.emit("error", local=c.local, peer=c.peer, conn=c.exchange or c.id,
+                      message=f"{self.kind} failed serving {c.peer}: {exc!r}")
+        finally:
+            self.connections.pop(c.id, None)
+            c.writer.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                async with asyncio.timeout(1.0):
+                    await c.writer.wait_closed()
+            self.emit("close", local=c.local, peer=c.peer, conn=c.id, message=reason,
+                      meta={"requests": c.requests, "bytes_in": c.bytes_in, "bytes_out": c.bytes_out})
+            self._changed()
+
+    async def _next_event(self, h: h11.Connection, c: _Connection) -> Any:
+        while True:
+            event = h.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            data = await c.reader.read(READ_SIZE)
+            if data:
+                if c.started is None:
+                    self._request_begins(c)
+                c.raw += data
+                c.bytes_in += len(data)
+            h.receive_data(data)
+
+    def _request_begins(self, c: _Connection) -> None:
+        c.started = time.time()
+        c.phase = "reading"
+        assert c.timer is not None
+        c.timer.reschedule(asyncio.get_running_loop().time() + self.request_timeout)
+
+    async def _exchange(self, h: h11.Connection, c: _Connection) -> bool:
+        """Read one request, answer it; True when the connection stays open for another."""
+        c.started = None
+        c.exchange = None
+        c.method = c.target = None
+        c.interim = b""
+        loop = asyncio.get_running_loop()
+        assert c.timer is not None
+        if c.raw:  # a pipelined request is already waiting
+            self._request_begins(c)
+        else:
+            c.timer.reschedule(loop.time() + self.keepalive_timeout)
+        try:
+            event = await self._next_event(h, c)
+            if type(event) is h11.ConnectionClosed:
+                return False
+            c.exchange = new_conn_id("http")
+            c.method = event.method.decode("ascii", "replace")
+            c.target = event.target.decode("ascii", "replace")
+            head_size = len(c.raw) - len(h.trailing_data[0])
+            if head_size > self.max_header_bytes:
+                return await self._reject(h, c, 431, f"the request head is {head_size} bytes; "
+                                                     f"this server accepts {self.max_header_bytes}")
+            length = None
+            for name, value in event.headers:
+                if name == b"content-length":
+                    length = int(value)
+            if length is not None and length > self.max_body_bytes:
+                return await self._reject(h, c, 413, f"the body is {length} bytes; "
+                                                     f"this server accepts {self.max_body_bytes}")
+            if h.they_are_waiting_for_100_continue:
+                c.interim = h.send(h11.InformationalResponse(status_code=100, headers=[]))
+                c.writer.write(c.interim)
+            body = bytearray()
+            while True:
+                part = await self._next_event(h, c)
+                kind = type(part)
+                if kind is h11.Data:
+                    body += part.data
+                    if len(body) > self.max_body_bytes:
+                        return await self._reject(h, c, 413, f"the body is over {self.max_body_bytes} bytes, "
+                                                             "the most this server accepts")
+                elif kind is h11.EndOfMessage:
+                    break
+        except h11.RemoteProtocolError as exc:
+            return await self._reject(h, c, exc.error_status_hint, _explain(exc))
+
+        rest = h.trailing_data[0]
+        consumed = len(c.raw) - len(rest)
+        raw_request = bytes(c.raw[:consumed])
+        del c.raw[:consumed]
+        c.requests += 1
+        self.total_requests += 1
+        path, _, query = c.target.partition("?")
+        request = HttpRequest(
+            method=c.method,
+            target=c.target,
+            path=urllib.parse.unquote(path),
+            query=urllib.parse.parse_qsl(query, keep_blank_values=True),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers.raw_items()],
+            http_version=event.http_version.decode("ascii"),
+            body=bytes(body),
+            conn=c.exchange,
+            peer=c.peer,
+            local=c.local,
+        )
+        meta = {"method": c.method, "path": request.path, "target": c.target, "http_version": request.http_version,
+                "body_size": len(body), "tcp": c.id}
+        self.emit("request", direction="in", payload=raw_request, local=c.local, peer=c.peer, conn=c.exchange,
+                  meta=meta)
+
+        c.phase = "handling"
+        c.timer.reschedule(None)  # handlers bound their own time (/delay is capped)
+        try:
+            response = await self.app.handle(request)
+        except HttpError as exc:
+            response = exc.response()
+        except Exception as exc:
+            self.emit("error", local=c.local, peer=c.peer, conn=c.exchange,
+                      message=f"{c.method} {request.path} failed: {exc!r}")
+            response = json_response({"error": f"internal server error: {exc.__class__.__name__}",
+                                      "status": 500}, 500)
+        await self._respond(h, c, response)
+        return h.our_state is h11.DONE and h.their_state is h11.DONE
+
+    async def _respond(self, h: h11.Connection, c: _Connection, response: HttpResponse,
+                       error: str | None = None) -> None:
+        c.phase = "writing"
+        if c.timer is not None:
+            c.timer.reschedule(asyncio.get_running_loop().time() + self.request_timeout)
+        headers = [("Server", SERVER_NAME), ("Date", http_date())]
+        if response.content_type:
+            headers.append(("Content-Type", response.content_type))
+        headers.extend(response.headers)
+        if response.stream is None and response.status != 204:
+            headers.append(("Content-Length", str(len(response.body))))
+        if response.close:
+            headers.append(("Connection", "close"))
+        status = response.status
+        writer = c.writer
+        out = h.send(h11.Response(status_code=status, headers=headers, reason=reason_phrase(status)))
+        if c.method == "HEAD" or status in (204, 304):
+            out += h.send(h11.EndOfMessage())
+            writer.write(out)
+        elif response.stream is None:
+            if response.body:
+                out += h.send(h11.Data(data=response.body))
+            out += h.send(h11.EndOfMessage())
+            writer.write(out)
+        else:
+            writer.write(out)
+            wire = bytearray(out)
+            async for chunk in response.stream:
+                if chunk:
+                    piece = h.send(h11.Data(data=chunk))
+                    wire += piece
+                    writer.write(piece)
+                    await writer.drain()
+            piece = h.send(h11.EndOfMessage())
+            wire += piece
+            writer.write(piece)
+            out = bytes(wire)
+        await writer.drain()
+        if c.interim:
+            out = c.interim + out
+        c.bytes_out += len(out)
+        meta = {"method": c.method, "path": (c.target or "").partition("?")[0] or None, "status": status,
+                "reason": reason_phrase(status), "tcp": c.id}
+        if c.started is not None:
+            meta["elapsed_ms"] = round((time.time() - c.started) * 1000, 3)
+        if error:
+            meta["error"] = error
+        self.emit("response", direction="out", payload=out, local=c.local, peer=c.peer, conn=c.exchange, meta=meta)
+
+    async def _reject(self, h: h11.Connection, c: _Connection, status: int, message: str) -> bool:
+        """Answer a request we will not serve, then close the connection. Always False (do not keep)."""
+        c.exchange = c.exchange or new_conn_id("http")
+        received = bytes(c.raw)
+        c.raw.clear()
+        meta = {"method": c.method, "path": (c.target or "").partition("?")[0] or None, "target": c.target,
+                "error": message, "tcp": c.id}
+        self.emit("request", direction="in", payload=received, local=c.local, peer=c.peer, conn=c.exchange,
+                  meta=meta)
+        if h.our_state not in (h11.IDLE, h11.SEND_RESPONSE) or c.writer.is_closing():
+            return False
+        response = json_response({"error": message, "status": status}, status)
+        response.close = True
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                await self._respond(h, c, response, error=message)
+                await self._linger(c)
+        except (TimeoutError, ConnectionError, h11.LocalProtocolError):
+            pass
+        return False
+
+    async def _linger(self, c: _Connection) -> None:
+        """Closing with unread input makes the kernel send RST, which can destroy our answer before the
+        client reads it: shut our side, then drain the client's for a moment."""
+        if c.writer.can_write_eof():
+            c.writer.write_eof()
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            async with asyncio.timeout(LINGER_SECONDS):
+                drained = 0
+                while drained < 16 * MAX_BODY_BYTES:
+                    data = await c.reader.read(READ_SIZE)
+                    if not data:
+                        break
+                    drained += len(data)
+
+
+def _explain(exc: h11.RemoteProtocolError) -> str:
+    text = str(exc)
+    if exc.error_status_hint == 431:
+        return "the request head is too large (or never ends with an empty line)"
+    if text.startswith("peer unexpectedly closed"):
+        return "the client closed the connection before the request was complete"
+    if "illegal request line" in text:
+        return f"not an HTTP request line: {text.partition(':')[2].strip()}"
+    return f"malformed request: {text}"

@@ -1,0 +1,655 @@
+"""Checks: conditions on what crossed the wire, on the learner's script, or on a probe of the learner's server.
+
+A ``lab:check`` block is a TOML table holding exactly one condition:
+
+- ``event = {server = "echo", kind = "data", direction = "in", text = "Hello", min = 1}``: events of the
+  step, matched on proto/kind/direction/source/peer/payload (substring, regex, hex, JSON paths) and meta,
+  then counted (``min``, ``max``, ``count``; ``distinct = "conn"`` counts conversations, not events);
+- ``sequence = [{...}, {...}]``: matchers seen in this order (``same_conn = true``: in one conversation);
+- ``script = {exit = 0, stdout = "Hello"}``: the last run of the learner's script;
+- ``probe = [{connect = "a"}, {expect = "a", text = "primary"}, …]`` with ``target``: netlab's clients
+  exercising the learner's server (see ``probe.py``);
+- ``all = [...]``, ``any = [...]``, ``not = {...}``: combinations of the above.
+
+Conditions are pure: ``evaluate(ctx)`` looks at the step's events and results and says pass or not, with
+a sentence a learner can act on. Probes are the exception — they act — so they run separately (when the
+learner's server starts) and their outcome is looked up here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.events import TrafficEvent
+from .templating import UndefinedVariable, Variables
+
+
+class CheckSyntaxError(ValueError):
+    """A check that cannot be understood; ``key`` names the TOML key to point the author at."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    detail: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+@dataclass
+class ScriptResult:
+    """One run of a learner's script."""
+
+    name: str
+    command: list[str]
+    exit_code: int | None = None  # None while running, or when it could not start
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    running: bool = False
+    error: str | None = None  # could not start, never listened …
+    duration: float = 0.0
+
+
+@dataclass
+class CheckContext:
+    events: Sequence[TrafficEvent]
+    variables: Variables = field(default_factory=Variables)
+    servers: Mapping[str, str] = field(default_factory=dict)  # lab server name -> its session name
+    scripts: Mapping[str, ScriptResult] = field(default_factory=dict)
+    probes: Mapping[int, Outcome] = field(default_factory=dict)  # id(ProbeCondition) -> last outcome
+    default_script: str | None = None
+
+    def render(self, text: str) -> str:
+        return self.variables.render(text)
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise CheckSyntaxError(f"{key} must be a string or a list of strings", key)
+
+
+def _number(value: Any, key: str, *, minimum: float = 0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise CheckSyntaxError(f"{key} must be a number >= {minimum:g}", key)
+    return float(value)
+
+
+def _count(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CheckSyntaxError(f"{key} must be a whole number >= 0", key)
+    return value
+
+
+def _unknown(table: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise CheckSyntaxError(
+            f"unknown key {extra[0]!r} in {what} (expected {', '.join(sorted(allowed))})", extra[0])
+
+
+def _compile(pattern: str, key: str) -> str:
+    # Variables are substituted at run time; compile now with a stand-in to catch syntax errors early.
+    try:
+        re.compile(Variables().render(pattern, missing="0"))
+    except re.error as exc:
+        raise CheckSyntaxError(f"{key}: invalid regular expression: {exc}", key) from None
+    return pattern
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def json_path(document: Any, path: str) -> tuple[bool, Any]:
+    """Follow ``a.b[0].c`` (``a.b.0.c`` too) into parsed JSON; (found, value)."""
+    value = document
+    for match in _PATH_PART.finditer(path):
+        name, index = match.groups()
+        if index is not None or (name is not None and name.isdigit() and isinstance(value, list)):
+            position = int(index if index is not None else name)
+            if not isinstance(value, list) or position >= len(value):
+                return False, None
+            value = value[position]
+        elif isinstance(value, dict) and name in value:
+            value = value[name]
+        else:
+            return False, None
+    return True, value
+
+
+def same_value(actual: Any, expected: Any) -> bool:
+    """TOML's expectation against JSON's value; a rendered template (a string) matches a number's text."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return actual is expected if isinstance(expected, bool) else json.dumps(actual) == expected
+    if isinstance(expected, str) and isinstance(actual, (int, float)):
+        return str(actual) == expected
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return float(actual) == float(expected)
+    return actual == expected
+
+
+def payload_documents(payload: bytes) -> list[Any]:
+    """The JSON documents in a payload: the whole of it, else each line (JSON lines)."""
+    text = payload.decode("utf-8", errors="replace").strip()
+    if not text:
+        return []
+    try:
+        return [json.loads(text)]
+    except ValueError:
+        pass
+    documents = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            try:
+                documents.append(json.loads(line))
+            except ValueError:
+                continue
+    return documents
+
+
+def shorten(text: str, width: int = 60) -> str:
+    text = text.translate({c: 0x2400 + c for c in range(0x20)})
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- conditions ----------------------------------------------------------------------------------------
+class Condition:
+    def evaluate(self, ctx: CheckContext) -> Outcome:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def children(self) -> Iterator["Condition"]:
+        return iter(())
+
+    def walk(self) -> Iterator["Condition"]:
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+MATCHER_KEYS = {"proto", "kind", "direction", "server", "source", "peer", "local", "text", "regex", "hex",
+                "json", "meta", "min_size"}
+
+
+@dataclass
+class EventMatcher:
+    """Which events count: every given field must match."""
+
+    proto: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    direction: str | None = None  # "in", "out", or "none"
+    server: str | None = None  # a lab server's name; matches that server's events
+    source: str | None = None  # glob on the session name
+    peer: str | None = None  # glob
+    local: str | None = None  # glob
+    text: tuple[str, ...] = ()  # substrings of the payload text (all of them)
+    regex: str | None = None
+    hex: str | None = None
+    json: dict[str, Any] = field(default_factory=dict)  # path -> expected value
+    meta: dict[str, Any] = field(default_factory=dict)
+    min_size: int | None = None
+
+    @classmethod
+    def parse(cls, table: Any, extra: set[str] = frozenset()) -> "EventMatcher":
+        if not isinstance(table, dict):
+            raise CheckSyntaxError("an event matcher must be a table such as {kind = \"data\", text = \"Hi\"}")
+        _unknown(table, MATCHER_KEYS | extra, "event matcher")
+        matcher = cls()
+        if "proto" in table:
+            matcher.proto = _strings(table["proto"], "proto")
+        if "kind" in table:
+            matcher.kind = _strings(table["kind"], "kind")
+        if "direction" in table:
+            if table["direction"] not in ("in", "out", "none"):
+                raise CheckSyntaxError("direction must be \"in\", \"out\" or \"none\"", "direction")
+            matcher.direction = table["direction"]
+        for key in ("server", "source", "peer", "local", "hex"):
+            if key in table:
+                if not isinstance(table[key], str) or not table[key]:
+                    raise CheckSyntaxError(f"{key} must be a non-empty string", key)
+                setattr(matcher, key, table[key])
+        if matcher.hex is not None:
+            cleaned = matcher.hex.replace(" ", "").lower()
+            if not re.fullmatch(r"([0-9a-f]{2})+", cleaned):
+                raise CheckSyntaxError("hex must be pairs of hex digits", "hex")
+            matcher.hex = cleaned
+        if "text" in table:
+            matcher.text = _strings(table["text"], "text")
+        if "regex" in table:
+            if not isinstance(table["regex"], str):
+                raise CheckSyntaxError("regex must be a string", "regex")
+            matcher.regex = _compile(table["regex"], "regex")
+        for key in ("json", "meta"):
+            if key in table:
+                if not isinstance(table[key], dict) or not table[key]:
+                    raise CheckSyntaxError(f"{key} must be a table of path = expected value", key)
+                setattr(matcher, key, dict(table[key]))
+        if "min_size" in table:
+            matcher.min_size = _count(table["min_size"], "min_size")
+        return matcher
+
+    # Matching is split in two so that a near miss (right event, wrong payload) can be reported.
+    def matches_envelope(self, event: TrafficEvent, ctx: CheckContext) -> bool:
+        if self.proto and event.proto not in self.proto:
+            return False
+        if self.kind and event.kind not in self.kind:
+            return False
+        if self.direction is not None and event.direction != (None if self.direction == "none" else self.direction):
+            return False
+        if self.server is not None and event.source != ctx.servers.get(self.server):
+            return False
+        if self.source is not None and not fnmatch.fnmatchcase(event.source, ctx.render(self.source)):
+            return False
+        if self.peer is not None and not fnmatch.fnmatchcase(event.peer or "", ctx.render(self.peer)):
+            return False
+        if self.local is not None and not fnmatch.fnmatchcase(event.local or "", ctx.render(self.local)):
+            return False
+        if self.meta:
+            meta = event.meta or {}
+            for path, expected in self.meta.items():
+                found, value = json_path(meta, path)
+                if not found or not same_value(value, ctx.variables.render_value(expected)):
+                    return False
+        return True
+
+    @property
+    def checks_payload(self) -> bool:
+        return bool(self.text or self.regex or self.hex or self.json or self.min_size is not None)
+
+    def matches_payload(self, event: TrafficEvent, ctx: CheckContext) -> bool:
+        if not self.checks_payload:
+            return True
+        text = event.text or ""
+        if self.min_size is not None and event.size < self.min_size:
+            return False
+        for needle in self.text:
+            if ctx.render(needle) not in text:
+                return False
+        if self.regex is not None and re.search(ctx.render(self.regex), text) is None:
+            return False
+        if self.hex is not None and (event.payload is None or self.hex not in event.payload.hex()):
+            return False
+        if self.json:
+            if event.payload is None:
+                return False
+            wanted = {path: ctx.variables.render_value(v) for path, v in self.json.items()}
+            if not any(all((hit := json_path(doc, path))[0] and same_value(hit[1], value)
+                           for path, value in wanted.items())
+                       for doc in payload_documents(event.payload)):
+                return False
+        return True
+
+    def matches(self, event: TrafficEvent, ctx: CheckContext) -> bool:
+        return self.matches_envelope(event, ctx) and self.matches_payload(event, ctx)
+
+    def describe(self) -> str:
+        parts = []
+        if self.proto:
+            parts.append("/".join(self.proto))
+        parts.append("/".join(self.kind) if self.kind else "event")
+        if self.direction in ("in", "out"):
+            parts.append({"in": "received", "out": "sent"}[self.direction])
+        if self.server:
+            parts.append(f"at server {self.server}")
+        if self.source:
+            parts.append(f"from {self.source}")
+        if self.peer:
+            parts.append(f"with peer {self.peer}")
+        if self.text:
+            parts.append("containing " + " and ".join(repr(t) for t in self.text))
+        if self.regex:
+            parts.append(f"matching /{self.regex}/")
+        if self.hex:
+            parts.append(f"with bytes {self.hex}")
+        if self.json:
+            parts.append("with JSON " + ", ".join(f"{k}={v!r}" for k, v in self.json.items()))
+        if self.meta:
+            parts.append(", ".join(f"{k}={v!r}" for k, v in self.meta.items()))
+        if self.min_size is not None:
+            parts.append(f"of at least {self.min_size} bytes")
+        return " ".join(parts)
+
+
+@dataclass
+class EventCondition(Condition):
+    matcher: EventMatcher
+    min: int = 1
+    max: int | None = None
+    distinct: str | None = None  # count distinct conn/peer/source values instead of events
+
+    COUNT_KEYS = {"min", "max", "count", "distinct"}
+
+    @classmethod
+    def parse(cls, table: Any) -> "EventCondition":
+        matcher = EventMatcher.parse(table, extra=cls.COUNT_KEYS)
+        condition = cls(matcher)
+        if "count" in table:
+            if "min" in table or "max" in table:
+                raise CheckSyntaxError("use either count or min/max, not both", "count")
+            condition.min = condition.max = _count(table["count"], "count")
+        if "min" in table:
+            condition.min = _count(table["min"], "min")
+        if "max" in table:
+            condition.max = _count(table["max"], "max")
+        if condition.max is not None and condition.max < condition.min:
+            raise CheckSyntaxError(f"max ({condition.max}) is less than min ({condition.min})", "max")
+        if "distinct" in table:
+            if table["distinct"] not in ("conn", "peer", "source"):
+                raise CheckSyntaxError("distinct must be \"conn\", \"peer\" or \"source\"", "distinct")
+            condition.distinct = table["distinct"]
+        return condition
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        try:
+            hits = [e for e in ctx.events if self.matcher.matches(e, ctx)]
+        except UndefinedVariable as exc:
+            return Outcome(False, str(exc))
+        n = len({getattr(e, self.distinct) for e in hits}) if self.distinct else len(hits)
+        unit = {"conn": "conversation", "peer": "peer", "source": "source"}.get(self.distinct or "", "event")
+        wanted = self._wanted()
+        if n >= self.min and (self.max is None or n <= self.max):
+            return Outcome(True, f"{n} {unit}{'s' if n != 1 else ''}: {self.matcher.describe()}")
+        detail = f"{wanted} {unit}s: {self.matcher.describe()} — seen {n}"
+        if n < self.min and self.matcher.checks_payload:
+            near = [e for e in ctx.events if self.matcher.matches_envelope(e, ctx) and e.payload is not None]
+            if near:
+                detail += f" (last similar: {shorten(near[-1].text or '')!r})"
+        return Outcome(False, detail)
+
+    def _wanted(self) -> str:
+        if self.max is None:
+            return f"at least {self.min}"
+        if self.max == self.min:
+            return f"exactly {self.min}"
+        return f"{self.min} to {self.max}"
+
+    def describe(self) -> str:
+        return f"{self._wanted()} × {self.matcher.describe()}"
+
+
+@dataclass
+class SequenceCondition(Condition):
+    matchers: list[EventMatcher]
+    same_conn: bool = False
+
+    @classmethod
+    def parse(cls, value: Any, same_conn: Any = False) -> "SequenceCondition":
+        if not isinstance(value, list) or len(value) < 2:
+            raise CheckSyntaxError("sequence must be a list of at least two event matchers", "sequence")
+        if not isinstance(same_conn, bool):
+            raise CheckSyntaxError("same_conn must be true or false", "same_conn")
+        return cls([EventMatcher.parse(item) for item in value], same_conn)
+
+    def _progress(self, events: Sequence[TrafficEvent], ctx: CheckContext) -> int:
+        position = 0
+        for event in events:
+            if self.matchers[position].matches(event, ctx):
+                position += 1
+                if position == len(self.matchers):
+                    break
+        return position
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        try:
+            if self.same_conn:
+                conversations: dict[str, list[TrafficEvent]] = {}
+                for event in ctx.events:
+                    if event.conn is not None:
+                        conversations.setdefault(event.conn, []).append(event)
+                best = max((self._progress(events, ctx) for events in conversations.values()), default=0)
+            else:
+                best = self._progress(ctx.events, ctx)
+        except UndefinedVariable as exc:
+            return Outcome(False, str(exc))
+        total = len(self.matchers)
+        where = " in one conversation" if self.same_conn else ""
+        if best == total:
+            return Outcome(True, f"all {total} events seen in order{where}")
+        return Outcome(False, f"{best} of {total} events seen in order{where}; "
+                              f"waiting for: {self.matchers[best].describe()}")
+
+    def describe(self) -> str:
+        return " then ".join(m.describe() for m in self.matchers)
+
+
+SCRIPT_KEYS = {"name", "exit", "stdout", "stdout_re", "stderr", "stderr_re", "stdout_not", "stderr_not",
+               "timed_out", "running"}
+
+
+@dataclass
+class ScriptCondition(Condition):
+    name: str | None = None
+    exit: int | None = None
+    stdout: tuple[str, ...] = ()
+    stdout_re: str | None = None
+    stdout_not: tuple[str, ...] = ()
+    stderr: tuple[str, ...] = ()
+    stderr_re: str | None = None
+    stderr_not: tuple[str, ...] = ()
+    timed_out: bool | None = None
+    running: bool | None = None
+
+    @classmethod
+    def parse(cls, table: Any) -> "ScriptCondition":
+        if not isinstance(table, dict):
+            raise CheckSyntaxError("script must be a table such as {exit = 0, stdout = \"Hello\"}", "script")
+        _unknown(table, SCRIPT_KEYS, "script check")
+        condition = cls()
+        if "name" in table:
+            if not isinstance(table["name"], str):
+                raise CheckSyntaxError("name must be a script's name", "name")
+            condition.name = table["name"]
+        if "exit" in table:
+            if isinstance(table["exit"], bool) or not isinstance(table["exit"], int):
+                raise CheckSyntaxError("exit must be a whole number (the exit status)", "exit")
+            condition.exit = table["exit"]
+        for key in ("stdout", "stderr", "stdout_not", "stderr_not"):
+            if key in table:
+                setattr(condition, key, _strings(table[key], key))
+        for key in ("stdout_re", "stderr_re"):
+            if key in table:
+                if not isinstance(table[key], str):
+                    raise CheckSyntaxError(f"{key} must be a string", key)
+                setattr(condition, key, _compile(table[key], key))
+        for key in ("timed_out", "running"):
+            if key in table:
+                if not isinstance(table[key], bool):
+                    raise CheckSyntaxError(f"{key} must be true or false", key)
+                setattr(condition, key, table[key])
+        return condition
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        name = self.name or ctx.default_script
+        result = ctx.scripts.get(name or "")
+        if result is None:
+            return Outcome(False, f"script {name or ''} has not run yet — save a file to run it".replace("  ", " "))
+        try:
+            return self._judge(result, ctx)
+        except UndefinedVariable as exc:
+            return Outcome(False, str(exc))
+
+    def _judge(self, result: ScriptResult, ctx: CheckContext) -> Outcome:
+        label = result.name
+        if result.error and self.running is not False:
+            return Outcome(False, f"{label}: {result.error}")
+        if self.running is not None:
+            if result.running != self.running:
+                state = "is still running" if result.running else f"is not running (exit {result.exit_code})"
+                return Outcome(False, f"{label} {state}")
+        elif result.running:
+            return Outcome(False, f"{label} is still running")
+        if self.timed_out is not None and result.timed_out != self.timed_out:
+            return Outcome(False, f"{label} {'did not time out' if self.timed_out else 'timed out'}")
+        if self.exit is not None and result.exit_code != self.exit:
+            tail = result.stderr.strip().splitlines()[-1:] if result.stderr.strip() else []
+            why = f": {shorten(tail[0], 80)}" if tail else ""
+            return Outcome(False, f"{label} exited with {result.exit_code}, expected {self.exit}{why}")
+        for stream, wanted, unwanted, pattern in (
+            ("stdout", self.stdout, self.stdout_not, self.stdout_re),
+            ("stderr", self.stderr, self.stderr_not, self.stderr_re),
+        ):
+            output = getattr(result, stream)
+            for needle in wanted:
+                needle = ctx.render(needle)
+                if needle not in output:
+                    return Outcome(False, f"{label}'s {stream} does not contain {needle!r} "
+                                          f"(it printed {shorten(output.strip() or '(nothing)')!r})")
+            for needle in unwanted:
+                needle = ctx.render(needle)
+                if needle in output:
+                    return Outcome(False, f"{label}'s {stream} contains {needle!r}")
+            if pattern is not None and re.search(ctx.render(pattern), output, re.MULTILINE) is None:
+                return Outcome(False, f"{label}'s {stream} does not match /{pattern}/ "
+                                      f"(it printed {shorten(output.strip() or '(nothing)')!r})")
+        return Outcome(True, f"{label}: {self.describe()}")
+
+    def describe(self) -> str:
+        parts = []
+        if self.exit is not None:
+            parts.append(f"exit {self.exit}")
+        parts += [f"prints {s!r}" for s in self.stdout]
+        if self.stdout_re:
+            parts.append(f"prints /{self.stdout_re}/")
+        parts += [f"stderr has {s!r}" for s in self.stderr]
+        parts += [f"never prints {s!r}" for s in (*self.stdout_not, *self.stderr_not)]
+        if self.running is not None:
+            parts.append("still running" if self.running else "finished")
+        return ", ".join(parts) or "ran"
+
+
+@dataclass
+class ProbeCondition(Condition):
+    """netlab's clients exercising the learner's server; the actions are checked by ``probe.py``."""
+
+    actions: list[dict[str, Any]]
+    target: str = "{{ host }}"
+
+    @classmethod
+    def parse(cls, value: Any, target: Any = None) -> "ProbeCondition":
+        from .probe import parse_actions
+
+        if target is not None and (not isinstance(target, str) or not target):
+            raise CheckSyntaxError("target must be \"HOST:PORT\" (variables allowed)", "target")
+        actions = parse_actions(value)
+        return cls(actions, target or "")
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        outcome = ctx.probes.get(id(self))
+        if outcome is None:
+            return Outcome(False, "probe not run yet (it runs when your server starts)")
+        return outcome
+
+    def describe(self) -> str:
+        from .probe import describe_action
+
+        return "; ".join(describe_action(a) for a in self.actions)
+
+
+@dataclass
+class AllCondition(Condition):
+    items: list[Condition]
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        for item in self.items:
+            outcome = item.evaluate(ctx)
+            if not outcome:
+                return outcome
+        return Outcome(True, "; ".join(item.evaluate(ctx).detail for item in self.items))
+
+    def children(self) -> Iterator[Condition]:
+        return iter(self.items)
+
+    def describe(self) -> str:
+        return " and ".join(i.describe() for i in self.items)
+
+
+@dataclass
+class AnyCondition(Condition):
+    items: list[Condition]
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        failures = []
+        for item in self.items:
+            outcome = item.evaluate(ctx)
+            if outcome:
+                return outcome
+            failures.append(outcome.detail)
+        return Outcome(False, "none of: " + " | ".join(failures))
+
+    def children(self) -> Iterator[Condition]:
+        return iter(self.items)
+
+    def describe(self) -> str:
+        return " or ".join(i.describe() for i in self.items)
+
+
+@dataclass
+class NotCondition(Condition):
+    item: Condition
+
+    def evaluate(self, ctx: CheckContext) -> Outcome:
+        outcome = self.item.evaluate(ctx)
+        if outcome:
+            return Outcome(False, f"should not happen: {outcome.detail}")
+        return Outcome(True, f"as expected, not: {self.item.describe()}")
+
+    def children(self) -> Iterator[Condition]:
+        return iter((self.item,))
+
+    def describe(self) -> str:
+        return f"not ({self.item.describe()})"
+
+
+CONDITION_KEYS = ("event", "sequence", "script", "probe", "all", "any", "not")
+# Keys allowed beside a condition key in the same table.
+COMPANION_KEYS = {"sequence": {"same_conn"}, "probe": {"target"}}
+
+
+def parse_condition(table: Any, *, allowed: set[str] = frozenset()) -> Condition:
+    """A condition from a TOML table holding exactly one condition key (``allowed`` extra keys are ignored)."""
+    if not isinstance(table, dict):
+        raise CheckSyntaxError(f"a condition must be a table with one of: {', '.join(CONDITION_KEYS)}")
+    present = [k for k in CONDITION_KEYS if k in table]
+    if len(present) != 1:
+        found = f"found {', '.join(present)}" if present else "found none"
+        raise CheckSyntaxError(f"a check needs exactly one of {', '.join(CONDITION_KEYS)} ({found})",
+                               present[1] if len(present) > 1 else None)
+    key = present[0]
+    companions = COMPANION_KEYS.get(key, set())
+    _unknown(table, {key} | companions | set(allowed), f"{key} check")
+    for other, keys in COMPANION_KEYS.items():
+        if other != key:
+            for companion in keys & set(table):
+                raise CheckSyntaxError(f"{companion} only applies to {other} checks", companion)
+    value = table[key]
+    if key == "event":
+        return EventCondition.parse(value)
+    if key == "sequence":
+        return SequenceCondition.parse(value, table.get("same_conn", False))
+    if key == "script":
+        return ScriptCondition.parse(value)
+    if key == "probe":
+        return ProbeCondition.parse(value, table.get("target"))
+    if key == "not":
+        return NotCondition(parse_condition(value))
+    if not isinstance(value, list) or not value:
+        raise CheckSyntaxError(f"{key} must be a non-empty list of conditions", key)
+    items = [parse_condition(item) for item in value]
+    return AllCondition(items) if key == "all" else AnyCondition(items)

@@ -1,0 +1,240 @@
+"""``NetlabApp``: the tool sidebar, the active tool's pane, the inspector and the live traffic log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Header, OptionList
+from textual.widgets.option_list import Option
+
+from .. import __version__
+from ..engine.catalog import server_kinds
+from ..engine.events import TrafficEvent
+from ..engine.journal import Journal
+from ..engine.sessions import NetlabError, SessionRegistry
+from .panes import pane_classes
+from .screens.help import HelpScreen
+from .widgets.base import NetlabPane
+from .widgets.inspector import Inspector
+from .widgets.traffic_log import TrafficLog, TrafficLogHeader
+
+GLOBAL_HELP = """\
+## netlab
+A networking lab in your terminal: start servers, connect clients, and watch every byte in the
+traffic log below. Select a line of the log to open it in the inspector.
+
+- **Tools** (left): pick a tool with ↑/↓ and Enter; **Tab** moves between areas.
+- **Ctrl+P**: every action by name (start a server, clear the log, export the journal …).
+- **F1**: help for where the focus is. **Ctrl+Q**: quit — every server and connection is stopped.
+"""
+
+
+class NetlabApp(App[int]):
+    CSS_PATH = "netlab.tcss"
+    TITLE = "netlab"
+    SUB_TITLE = "terminal networking lab"
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "focus_tools", "Tools", id="app.tools"),
+        Binding("f3", "focus_log", "Log", id="app.log"),
+        Binding("f4", "focus_inspector", "Inspector", id="app.inspector"),
+        Binding("ctrl+l", "clear_log", "Clear log", id="app.clear_log"),
+    ]
+
+    def __init__(self, journal: Journal | None = None, registry: SessionRegistry | None = None) -> None:
+        super().__init__()
+        self.journal = journal or Journal()
+        self.registry = registry or SessionRegistry(self.journal)
+        self._panes = pane_classes()
+        self._subscription = None
+
+    # -- layout --------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="⇄")
+        with Horizontal(id="main"):
+            tools = OptionList(*[Option(p.PANE_TITLE, id=p.PANE_ID) for p in self._panes], id="tools")
+            tools.border_title = "Tools"
+            yield tools
+            with Vertical(id="workspace"):
+                with Horizontal(id="top"):
+                    with ContentSwitcher(id="panes", initial=self._panes[0].PANE_ID if self._panes else None):
+                        for pane_cls in self._panes:
+                            yield pane_cls(id=pane_cls.PANE_ID)
+                    yield Inspector(id="inspector")
+                with Vertical(id="log-box"):
+                    yield TrafficLogHeader()
+                    yield TrafficLog(max_rows=self.journal.max_events, id="traffic-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"netlab {__version__}"
+        log = self.query_one(TrafficLog)
+        for event in self.journal.events():  # what happened before the UI came up
+            log.add(event)
+        self._subscription = self.journal.subscribe(log.add)
+        self.set_interval(0.25, self._update_counts)
+        self._update_counts()
+        self._update_pane_title()
+        self.query_one("#tools", OptionList).highlighted = 0
+
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.unsubscribe()
+
+    def _update_counts(self) -> None:
+        log = self.query_one(TrafficLog)
+        box = self.query_one("#log-box")
+        parts = [f"{self.journal.total:,} events"]
+        if self.journal.dropped:
+            parts.append(f"{self.journal.dropped:,} dropped (journal full)")
+        parts.append("following" if log.follow else "paused — End to follow")
+        running = sum(1 for s in self.registry if s.running)
+        parts.append(f"{running} session{'s' if running != 1 else ''}")
+        box.border_subtitle = " · ".join(parts)
+        box.border_title = "Traffic log"
+
+    # -- panes ---------------------------------------------------------------------------------------
+    @property
+    def pane_ids(self) -> list[str]:
+        return [p.PANE_ID for p in self._panes]
+
+    def show_pane(self, pane_id: str, focus: bool = True, **prefill: object) -> NetlabPane:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        pane = self.query_one(f"#{pane_id}", NetlabPane)
+        switcher.current = pane_id
+        tools = self.query_one("#tools", OptionList)
+        tools.highlighted = self.pane_ids.index(pane_id)
+        if prefill:
+            pane.prefill(**prefill)
+        if focus:
+            self.call_after_refresh(pane.focus_first)
+        self._update_pane_title()
+        return pane
+
+    def _update_pane_title(self) -> None:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        pane = next((p for p in self._panes if p.PANE_ID == switcher.current), None)
+        switcher.border_title = pane.PANE_TITLE if pane else ""
+
+    @on(OptionList.OptionHighlighted, "#tools")
+    def _tool_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and self.query_one("#panes", ContentSwitcher).current != event.option.id:
+            self.show_pane(event.option.id, focus=False)
+
+    @on(OptionList.OptionSelected, "#tools")
+    def _tool_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.show_pane(event.option.id, focus=True)
+
+    # -- log and inspector ---------------------------------------------------------------------------
+    @on(TrafficLog.Selected)
+    def _event_selected(self, message: TrafficLog.Selected) -> None:
+        self.query_one(Inspector).show(message.event)
+
+    @on(TrafficLog.Inspect)
+    def _inspect(self, message: TrafficLog.Inspect) -> None:
+        self.query_one(Inspector).show(message.event)
+        self.query_one("#inspector-tabs").focus()
+
+    def select_event(self, seq: int) -> bool:
+        """Select (and inspect) the journal event ``seq`` in the log."""
+        log = self.query_one(TrafficLog)
+        log.follow = False
+        return log.select_seq(seq)
+
+    # -- actions -------------------------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        await self.registry.stop_all()
+        self.exit(0)
+
+    def action_help(self) -> None:
+        title, text = "netlab", GLOBAL_HELP
+        widget: Widget | None = self.focused
+        while widget is not None:
+            help_text = getattr(widget, "HELP", None)
+            if isinstance(help_text, str) and help_text:
+                title = getattr(widget, "PANE_TITLE", "") or widget.__class__.__name__
+                text = help_text
+                break
+            widget = widget.parent if isinstance(widget.parent, Widget) else None
+        self.push_screen(HelpScreen(title, text + "\n" + self._keys_markdown()))
+
+    def _keys_markdown(self) -> str:
+        rows = ["", "### Keys", "", "| key | action |", "|---|---|"]
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if binding.description:
+                rows.append(f"| `{self.get_key_display(binding)}` | {binding.description} |")
+        rows.append("| `ctrl+p` | command palette |")
+        return "\n".join(rows)
+
+    def action_focus_tools(self) -> None:
+        self.query_one("#tools").focus()
+
+    def action_focus_log(self) -> None:
+        self.query_one(TrafficLog).focus()
+
+    def action_focus_inspector(self) -> None:
+        self.query_one("#inspector-tabs").focus()
+
+    def action_clear_log(self) -> None:
+        self.query_one(TrafficLog).clear()
+        self.notify("traffic log cleared (the journal keeps the events for export)", timeout=2)
+
+    def action_export_journal(self) -> None:
+        path = Path.cwd() / time.strftime("netlab-journal-%Y%m%d-%H%M%S.jsonl")
+        try:
+            count = self.journal.export_jsonl(path)
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"{count:,} events written to {path}", title="Journal exported")
+
+    @work(group="app", exit_on_error=False)
+    async def start_quick_server(self, kind_name: str) -> None:
+        kind = server_kinds()[kind_name]
+        try:
+            session = await self.registry.start(kind.create(self.journal, host="127.0.0.1", port=0))
+        except NetlabError as exc:
+            self.notify(str(exc), title="Cannot start server", severity="error")
+            return
+        self.notify(f"{session.name} started", timeout=3)
+
+    @work(group="app", exit_on_error=False)
+    async def stop_all_sessions(self) -> None:
+        count = len(self.registry)
+        await self.registry.stop_all()
+        self.notify(f"stopped {count} session{'s' if count != 1 else ''}", timeout=3)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane_cls in self._panes:
+            yield SystemCommand(f"Open {pane_cls.PANE_TITLE}", f"Show the {pane_cls.PANE_TITLE} tool",
+                                lambda pane_id=pane_cls.PANE_ID: self.show_pane(pane_id))
+        for kind in server_kinds().values():
+            yield SystemCommand(f"Start {kind.name} server", f"{kind.title} on 127.0.0.1, any free port — {kind.summary}",
+                                lambda name=kind.name: self.start_quick_server(name))
+        yield SystemCommand("Stop all sessions", "Stop every server, connection and process",
+                            self.stop_all_sessions)
+        yield SystemCommand("Clear traffic log", "Empty the log view (the journal keeps its events)",
+                            self.action_clear_log)
+        yield SystemCommand("Export journal (JSONL)", "Write every event to a .jsonl file in the current directory",
+                            self.action_export_journal)
+        yield SystemCommand("Follow / pause the traffic log", "Toggle following new events",
+                            self.query_one(TrafficLog).action_toggle_follow)
+
+
+def run_tui() -> int:
+    app = NetlabApp()
+    result = app.run()
+    return int(result or 0)

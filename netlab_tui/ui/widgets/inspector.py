@@ -1,0 +1,157 @@
+"""The inspector: the selected event's details and its payload through every decoder that fits.
+
+One tab per fitting decoder (best fit first and selected, as mitmproxy's "auto"); the hex dump is
+always offered. Rendering comes from ``engine.decoders`` as tagged spans; tags become styles here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static, Tab, Tabs
+
+from ...engine.decoders import View, decode, decoders, ranked
+from ...engine.events import TrafficEvent
+
+TAG_STYLES = {
+    "offset": "dim cyan",
+    "hex": "",
+    "ascii": "green",
+    "dim": "dim",
+    "ctrl": "bold magenta",
+    "key": "bold blue",
+    "string": "green",
+    "number": "cyan",
+    "keyword": "yellow",
+    "warning": "bold red",
+    "error": "red",
+    "header": "bold",
+    "in": "green",
+    "out": "yellow",
+}
+MAX_RENDER_LINES = 5000
+
+
+def view_to_text(view: View, max_lines: int = MAX_RENDER_LINES) -> Text:
+    text = Text(no_wrap=False, overflow="fold")
+    if view.note:
+        text.append(f"⚠ {view.note}\n", style="bold yellow")
+    for number, line in enumerate(view.lines):
+        if number >= max_lines:
+            text.append(f"… {len(view.lines) - max_lines:,} more lines\n", style="dim")
+            break
+        for chunk, tag in line:
+            text.append(chunk, style=TAG_STYLES.get(tag or "", "") or None)
+        text.append("\n")
+    return text
+
+
+def event_details(event: TrafficEvent) -> Text:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.ts)) + f".{int(event.ts * 1e6) % 1_000_000:06d}"
+    arrow = {"in": "← in (received by netlab)", "out": "→ out (sent by netlab)"}.get(event.direction or "", "—")
+    text = Text()
+    text.append(f"#{event.seq} ", style="bold")
+    text.append(f"{event.proto} {event.kind}", style="bold cyan")
+    text.append(f"  {arrow}\n")
+    text.append(f"{stamp}  ", style="dim")
+    text.append(f"{event.source}\n")
+    if event.local or event.peer:
+        text.append(f"local {event.local or '—'}   peer {event.peer or '—'}   conn {event.conn or '—'}\n")
+    if event.payload is not None:
+        text.append(f"{event.size:,} bytes\n", style="bold")
+    elif event.message:
+        text.append(event.message + "\n")
+    if event.meta:
+        text.append(json.dumps(event.meta, ensure_ascii=False, default=str)[:500] + "\n", style="dim")
+    return text
+
+
+class Inspector(Vertical):
+    HELP: ClassVar[str] = """\
+## Inspector
+Shows the event selected in the traffic log: when and where it happened, and its payload through
+each view that fits — the best first. **Hex** is always there: offsets, 16 bytes a line and the
+ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead of hiding them.
+
+- **←/→** on the tabs: switch views
+"""
+
+    DEFAULT_CSS = """
+    Inspector { border: round $primary-darken-2; border-title-color: $text; }
+    Inspector:focus-within { border: round $accent; }
+    Inspector #inspector-details { height: auto; max-height: 7; padding: 0 1; }
+    Inspector Tabs { height: 2; }
+    Inspector #inspector-body { height: 1fr; padding: 0 1; }
+    Inspector #inspector-empty { color: $text-muted; padding: 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.event: TrafficEvent | None = None
+        self._views: dict[str, str] = {}  # tab id -> decoder name
+        self._generation = 0  # tab ids are unique per shown event: Tabs.clear() completes later
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Select an event in the traffic log to inspect it.", style="dim"),
+                     id="inspector-details")
+        yield Tabs(id="inspector-tabs")
+        with VerticalScroll(id="inspector-body"):
+            yield Static("", id="inspector-view")
+
+    def on_mount(self) -> None:
+        self.border_title = "Inspector"
+
+    def show(self, event: TrafficEvent | None) -> None:
+        self.event = event
+        details = self.query_one("#inspector-details", Static)
+        tabs = self.query_one("#inspector-tabs", Tabs)
+        tabs.clear()
+        self._views.clear()
+        self._generation += 1
+        if event is None:
+            details.update(Text("Select an event in the traffic log to inspect it.", style="dim"))
+            self.query_one("#inspector-view", Static).update("")
+            return
+        details.update(event_details(event))
+        if event.payload is None:
+            self.query_one("#inspector-view", Static).update(Text("(no payload)", style="dim"))
+            return
+        names = [decoder.name for _score, decoder in ranked(event.payload, event.meta)]
+        if "hex" not in names:
+            names.append("hex")
+        table = decoders()
+        for name in names:
+            tab_id = f"view-{self._generation}-{name}"
+            self._views[tab_id] = name
+            tabs.add_tab(Tab(table[name].title, id=tab_id))
+        self._render_view(names[0])
+
+    @property
+    def current_view(self) -> str | None:
+        tabs = self.query_one("#inspector-tabs", Tabs)
+        return self._views.get(tabs.active or "")
+
+    def _render_view(self, name: str) -> None:
+        if self.event is None or self.event.payload is None:
+            return
+        view = decode(self.event.payload, self.event.meta, name)
+        self.query_one("#inspector-view", Static).update(view_to_text(view))
+        self.query_one("#inspector-body", VerticalScroll).scroll_home(animate=False)
+
+    @on(Tabs.TabActivated, "#inspector-tabs")
+    def _tab_changed(self, message: Tabs.TabActivated) -> None:
+        name = self._views.get(message.tab.id or "")
+        if name:
+            self._render_view(name)
+
+    def rendered_text(self) -> str:
+        """The plain text of the current view (tests and copy use it)."""
+        static = self.query_one("#inspector-view", Static)
+        content = static.content if hasattr(static, "content") else static.renderable
+        return content.plain if isinstance(content, Text) else str(content)
