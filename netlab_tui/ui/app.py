@@ -231,7 +231,11 @@ class NetlabApp(App[int]):
         yield SystemCommand("Export journal (JSONL)", "Write every event to a .jsonl file in the current directory",
                             self.action_export_journal)
         yield SystemCommand("Follow / pause the traffic log", "Toggle following new events",
-                            self.query_one(TrafficLog).action_toggle_follow)
+                            self.action_toggle_follow)
+
+    def action_toggle_follow(self) -> None:
+        # The log lives on the default screen, whichever screen is on top.
+        self.screen_stack[0].query_one(TrafficLog).action_toggle_follow()
 
 
 def run_tui() -> int:

@@ -93,6 +93,8 @@ async def test_f1_shows_help_for_the_focused_pane_and_palette_lists_actions():
         assert app.screen.__class__.__name__ == "HelpScreen"
         assert "Servers" in app.screen.help_title
         await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ != "HelpScreen"
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Start tcp-echo server" in titles and "Open TCP client" in titles
         assert "Export journal (JSONL)" in titles
