@@ -13,7 +13,14 @@ from .engine.sessions import NetlabError
 COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "send",
+    "http",
+    "rpc",
+    "run",
+    "ssh",
     "scan",
+    "watch",
+    "open",
+    "lab",
     "web",
 )
 

@@ -50,7 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-i", "--identity", metavar="KEY", default=None, help="--compare-from: SSH private key")
     parser.add_argument("--known-hosts", metavar="FILE", default=None, help="--compare-from: known_hosts file")
     parser.add_argument("--trust", action="store_true",
-                        help="--compare-from: accept SSH host keys not in known_hosts")
+                        help="--compare-from: accept (and remember) SSH host keys not known yet")
+    parser.add_argument("--password-prompt", action="store_true",
+                        help="--compare-from: ask for the SSH password (not echoed, never logged)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines (the event contract)")
     parser.set_defaults(handler=handle, parser=parser)
 
@@ -59,9 +61,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         args.parser.error("--concurrency must be at least 1")
     if args.compare_from:
-        from .scan_compare import handle_compare
-
-        return handle_compare(args)
+        return _compare_command(args)
     return run(_scan(args))
 
 
@@ -172,3 +172,76 @@ class ProgressMeter:
         if self.last:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+
+# -- --compare-from ------------------------------------------------------------------------------------
+def _compare_command(args: argparse.Namespace) -> int:
+    from ..engine.ssh import UnknownHostKey, parse_hosts
+
+    targets = parse_hosts([args.compare_from], key_file=args.identity, known_hosts=args.known_hosts,
+                          trust=args.trust)
+    if args.password_prompt:
+        import getpass
+
+        try:
+            password = getpass.getpass(f"SSH password for {', '.join(t.label for t in targets)}: ")
+        except (EOFError, OSError):
+            raise NetlabError("no password given (the prompt needs a terminal)") from None
+        for target in targets:
+            target.password = password
+    try:
+        return run(_compare(args, targets))
+    except UnknownHostKey as exc:
+        raise NetlabError(f"{exc}; to accept it, run again with --trust") from None
+
+
+async def _compare(args: argparse.Namespace, targets: list) -> int:
+    from ..engine.scan_compare import ScanCompareSession
+
+    journal = Journal(max_events=1_000_000)
+    registry = SessionRegistry(journal)
+    if args.json:
+        journal.subscribe(EventPrinter(True))
+    session = ScanCompareSession(journal, args.target, args.ports, targets, engine=args.engine,
+                                 allow_remote=args.yes)
+    if not args.json:
+        # SSH sessions' own errors come back as the comparison's per-host errors: print those once.
+        journal.subscribe(_compare_progress, lambda e: (e.kind == "error" and e.proto != "ssh") or e.kind == "connect"
+                          or (e.kind == "info" and bool((e.meta or {}).get("compare") or (e.meta or {}).get("note"))))
+    stop = asyncio.Event()
+    restore = install_stop_signals(stop)
+    try:
+        try:
+            await registry.start(session)
+        except ScanPolicyError as exc:
+            raise NetlabError(f"{exc}; pass --yes if you do") from None
+        ended = asyncio.ensure_future(session.wait_closed())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({ended, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not ended.done():
+            await session.stop()
+            return 0
+        comparison = session.comparison
+        if comparison is not None and not args.json:
+            for line in comparison.side_by_side(everything=args.all):
+                print(line)
+        if session.error:
+            return 1
+        failed = comparison is None or any(v.error for v in comparison.vantages)
+        return 1 if failed else 0
+    finally:
+        await registry.stop_all()
+        restore()
+
+
+def _compare_progress(event: TrafficEvent) -> None:
+    """Human mode: say what is happening while the scans run (the table comes at the end)."""
+    if event.kind == "error":
+        hint = "; to accept it, run again with --trust" if "unknown host key" in (event.text or "") else ""
+        print(f"netlab: {event.text}{hint}", file=sys.stderr)
+    elif event.kind == "connect":
+        print(f"{event.source}: {event.text}", file=sys.stderr)
+    else:
+        print(event.text, file=sys.stderr if (event.meta or {}).get("note") else sys.stdout)
+    sys.stdout.flush()

@@ -17,6 +17,7 @@ from ..engine.journal import Journal
 from ..engine.sessions import NetlabError, SessionRegistry
 from ..engine.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
 from ..engine.udp import MAX_DATAGRAM, UdpClient
+from ._capture import Recording, add_capture_arguments
 from ._common import EventPrinter, install_stop_signals, parse_bytes, port_number, positive_float, run
 
 
@@ -47,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     tcp.add_argument("--bufsize", type=int, default=DEFAULT_BUFSIZE, metavar="BYTES",
                      help=f"recv buffer size (default {DEFAULT_BUFSIZE}); small values show how TCP splits data")
     tcp.add_argument("--json", action="store_true", help="print events as JSON lines instead of the reply")
+    add_capture_arguments(tcp)
     _add_json_payload_arguments(tcp)
     tcp.set_defaults(handler=handle_tcp, parser=tcp)
 
@@ -64,6 +66,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     udp.add_argument("--no-reply", action="store_true",
                      help="send and exit without waiting for a reply (for a sink)")
     udp.add_argument("--json", action="store_true", help="print events as JSON lines instead of the reply")
+    add_capture_arguments(udp)
     _add_json_payload_arguments(udp)
     udp.set_defaults(handler=handle_udp, parser=udp)
 
@@ -148,7 +151,9 @@ async def _send_tcp(args: argparse.Namespace, payload: bytes | None) -> int:
 
     client = TcpClient(journal, args.host, args.port, bufsize=args.bufsize, connect_timeout=args.timeout)
     client.on_receive(on_chunk)
+    recording = Recording(args, journal)
     try:
+        recording.for_client(args.host, args.port, "tcp")
         await registry.start(client)
         if payload is not None:
             await client.send(payload)
@@ -163,6 +168,7 @@ async def _send_tcp(args: argparse.Namespace, payload: bytes | None) -> int:
     finally:
         await registry.stop_all()
         restore()
+        recording.finish()
 
 
 async def _interactive(client: TcpClient, args: argparse.Namespace, stop: asyncio.Event) -> None:
@@ -226,7 +232,9 @@ async def _send_udp(args: argparse.Namespace, payload: bytes | None) -> int:
     stop = asyncio.Event()
     restore = install_stop_signals(stop)
     client = UdpClient(journal, args.host, args.port, timeout=args.timeout)
+    recording = Recording(args, journal)
     try:
+        recording.for_client(args.host, args.port, "udp")
         await registry.start(client)
         if payload is None:
             return await _interactive_udp(client, args, stop)
@@ -243,6 +251,7 @@ async def _send_udp(args: argparse.Namespace, payload: bytes | None) -> int:
     finally:
         await registry.stop_all()
         restore()
+        recording.finish()
 
 
 async def _interactive_udp(client: UdpClient, args: argparse.Namespace, stop: asyncio.Event) -> int:

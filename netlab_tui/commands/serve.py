@@ -8,6 +8,7 @@ import asyncio
 from ..engine.catalog import server_kinds
 from ..engine.journal import Journal
 from ..engine.sessions import SessionRegistry
+from ._capture import Recording, add_capture_arguments
 from ._common import EventPrinter, install_stop_signals, port_number, run
 
 
@@ -26,6 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=port_number, default=None,
                         help="port to bind (default: the kind's usual port, or 0 = any free port)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines (the event contract)")
+    add_capture_arguments(parser)
     seen: set[str] = set()
     for kind in kinds.values():
         for option in kind.options:
@@ -48,12 +50,16 @@ def handle(args: argparse.Namespace) -> int:
                 args.parser.error(f"--{dest.replace('_', '-')} does not apply to {kind.name}")
             options[dest] = value
     port = kind.default_port if args.port is None else args.port
-    return run(_serve(kind, args.host, port, options, args.json))
+    return run(_serve(kind, args.host, port, options, args.json, args))
 
 
-async def _serve(kind, host: str, port: int, options: dict, as_json: bool) -> int:
+async def _serve(kind, host: str, port: int, options: dict, as_json: bool,
+                 args: argparse.Namespace | None = None) -> int:
     journal = Journal()
     registry = SessionRegistry(journal)
+    recording = Recording(args, journal) if args is not None else None
+    if recording is not None:
+        recording.for_server()  # before the printer: the capture is running when the address is printed
     journal.subscribe(EventPrinter(as_json))
     stop = asyncio.Event()
     restore = install_stop_signals(stop)
@@ -69,3 +75,5 @@ async def _serve(kind, host: str, port: int, options: dict, as_json: bool) -> in
     finally:
         await registry.stop_all()
         restore()
+        if recording is not None:
+            recording.finish()

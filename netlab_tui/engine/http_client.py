@@ -28,6 +28,7 @@ import httpx
 from .. import __version__
 from .events import new_conn_id, sockaddr_str
 from .journal import Journal
+from .netutil import connect_error
 from .sessions import NetlabError, Session
 
 USER_AGENT = f"netlab/{__version__}"
@@ -107,8 +108,10 @@ class HttpRequestSpec:
         if not method or not method.isascii() or not all(c.isalpha() or c in "-_" for c in method):
             raise NetlabError(f"invalid HTTP method {self.method!r}")
         body, content_type = self.body_bytes()
-        headers = [("User-Agent", USER_AGENT)]
         given = {name.strip().lower() for name, _ in self.headers}
+        headers = [("User-Agent", USER_AGENT)]
+        if "accept" not in given:
+            headers.append(("Accept", "*/*"))
         if content_type and "content-type" not in given:
             headers.append(("Content-Type", content_type))
         auth = self.auth_header()
@@ -398,6 +401,7 @@ class HttpClient(Session):
         where = request.url.netloc.decode("ascii", "replace")
         request.extensions = {**request.extensions, "timeout": timeout.as_dict()}
         try:
+            await request.aread()
             response = await self._client.send(request, follow_redirects=False)
         except httpx.HTTPError as exc:
             message = _explain(exc, where, timeout.read)
@@ -451,6 +455,21 @@ def _ms(t0: float, t: float | None) -> float | None:
     return None if t is None else round((t - t0) * 1000, 3)
 
 
+def _root_os_error(exc: BaseException) -> OSError | None:
+    """The most specific OS error under httpx's (anyio reports "All connection attempts failed")."""
+    found = None
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError) and type(current) is not OSError:
+            return current
+        if isinstance(current, OSError) and found is None and current.errno is not None:
+            found = current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return found
+
+
 def _explain(exc: httpx.HTTPError, where: str, timeout: float | None) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
         return f"timed out connecting to {where} after {timeout:g}s"
@@ -459,13 +478,10 @@ def _explain(exc: httpx.HTTPError, where: str, timeout: float | None) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out talking to {where} after {timeout:g}s"
     if isinstance(exc, httpx.ConnectError):
-        text = str(exc)
-        if "refused" in text.lower():
-            return f"connection refused by {where} (nothing is listening there)"
-        if "name or service not known" in text.lower() or "nodename nor servname" in text.lower() \
-                or "temporary failure in name resolution" in text.lower():
-            return f"cannot resolve host in {where}"
-        return f"cannot connect to {where}: {text or exc.__class__.__name__}"
+        cause = _root_os_error(exc)
+        if cause is not None:
+            return str(connect_error(cause, where, timeout))
+        return f"cannot connect to {where}: {exc or exc.__class__.__name__}"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"{where} broke the HTTP protocol: {exc}"
     if isinstance(exc, httpx.UnsupportedProtocol):

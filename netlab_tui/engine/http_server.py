@@ -39,7 +39,8 @@ MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 1024 * 1024
 KEEPALIVE_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 30.0
-LINGER_SECONDS = 1.0  # after an error answer, drain what the client still sends so it reads our answer
+LINGER_SECONDS = 1.0
+SWEEP_SECONDS = 0.1  # how often deadlines are checked: timeouts fire up to this much late  # after an error answer, drain what the client still sends so it reads our answer
 
 
 # -- requests and responses ------------------------------------------------------------------------------
@@ -154,23 +155,30 @@ class Router:
     """Path patterns (``/api/users/{id}``, ``/anything/{rest:path}``) to handlers by method.
 
     A path that matches with another method answers 405 with ``Allow``; ``HEAD`` is served by the GET
-    handler, and ``OPTIONS`` answers 204 with ``Allow`` for any known path.
+    handler, ``OPTIONS`` answers 204 with ``Allow`` for any known path, and ``*`` takes any method.
     """
 
     def __init__(self) -> None:
-        self._routes: list[tuple[re.Pattern[str], str, dict[str, Handler]]] = []
+        self._routes: list[tuple[re.Pattern[str] | None, str, dict[str, Handler]]] = []
+        self._exact: dict[str, dict[str, Handler]] = {}  # patterns without parameters: one dict lookup
 
     def add(self, pattern: str, methods: str | tuple[str, ...], handler: Handler) -> None:
         if isinstance(methods, str):
             methods = (methods,)
-        regex = "^" + _PARAM.sub(
-            lambda m: f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)", pattern
-        ) + "$"
-        for compiled, source, table in self._routes:
+        for _regex, source, table in self._routes:
             if source == pattern:
                 table.update({m: handler for m in methods})
                 return
-        self._routes.append((re.compile(regex), pattern, {m: handler for m in methods}))
+        table = {m: handler for m in methods}
+        if _PARAM.search(pattern) is None:
+            self._exact[pattern] = table
+            self._routes.append((None, pattern, table))
+            return
+        regex = "^" + _PARAM.sub(
+            lambda m: f"(?P<{m.group(1)}>.+)" if m.group(2) else f"(?P<{m.group(1)}>[^/]+)", re.escape(pattern)
+            .replace(r"\{", "{").replace(r"\}", "}")
+        ) + "$"
+        self._routes.append((re.compile(regex), pattern, table))
 
     def route(self, pattern: str, *methods: str) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
@@ -184,15 +192,18 @@ class Router:
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         allowed: set[str] = set()
-        for regex, _source, table in self._routes:
-            match = regex.match(path)
-            if match is None:
-                continue
+        exact = self._exact.get(path)
+        candidates: list[tuple[dict[str, Handler], dict[str, str]]] = [(exact, {})] if exact is not None else []
+        if exact is None:
+            for regex, _source, table in self._routes:
+                if regex is not None and (match := regex.match(path)) is not None:
+                    candidates.append((table, match.groupdict()))
+        for table, params in candidates:
             handler = table.get(method) or table.get("*")
             if handler is None and method == "HEAD":
                 handler = table.get("GET")
             if handler is not None:
-                return handler, match.groupdict()
+                return handler, params
             allowed.update(table)
         if not allowed:
             raise HttpError(404, f"no route for {path}")
@@ -220,7 +231,10 @@ class HttpApp:
         self.router = Router()
 
     async def on_start(self) -> None:
-        """The server is listening (open databases here)."""
+        """The socket is bound; a failure here fails the start (open databases here)."""
+
+    async def on_listening(self) -> None:
+        """The ``listen`` event is out (it comes first in the journal): say more, start helpers."""
 
     async def on_stop(self) -> None:
         """The server stopped."""
@@ -237,8 +251,9 @@ class HttpApp:
 class _Connection:
     """The per-connection state the exchange loop threads through."""
 
-    __slots__ = ("id", "reader", "writer", "local", "peer", "raw", "timer", "phase", "started", "exchange",
-                 "requests", "bytes_in", "bytes_out", "method", "target", "interim")
+    __slots__ = ("id", "reader", "writer", "local", "peer", "raw", "eof", "task", "deadline", "timed_out", "phase",
+                 "started", "exchange",
+                 "requests", "bytes_in", "bytes_out", "method", "target", "http_version", "interim", "closing")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.id = new_conn_id("tcp")
@@ -247,8 +262,13 @@ class _Connection:
         self.local = sockaddr_str(writer.get_extra_info("sockname"))
         self.peer = sockaddr_str(writer.get_extra_info("peername"))
         self.raw = bytearray()  # bytes received and not yet attributed to a request
-        self.timer: asyncio.Timeout | None = None
-        self.phase = "idle"  # idle (between requests), reading, handling, writing
+        self.eof = False  # the client shut its side
+        self.task = asyncio.current_task()
+        # When the current phase must be over (loop time); the server's sweeper enforces it. One float per
+        # phase instead of a timer handle per phase: this is the per-request hot path.
+        self.deadline: float | None = None
+        self.timed_out = False
+        self.phase = "idle"  # idle (between requests), reading, handling, writing, done
         self.started: float | None = None  # wall-clock time of the current request's first byte
         self.exchange: str | None = None
         self.requests = 0
@@ -256,7 +276,9 @@ class _Connection:
         self.bytes_out = 0
         self.method: str | None = None
         self.target: str | None = None
+        self.http_version = "1.1"
         self.interim = b""  # a "100 Continue" already sent for the current request
+        self.closing: str | None = None  # why the connection ends after this exchange
 
 
 class HttpServer(Session):
@@ -292,6 +314,7 @@ class HttpServer(Session):
         self.total_requests = 0
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._sweeper: asyncio.Task | None = None
 
     @property
     def url(self) -> str | None:
@@ -331,10 +354,14 @@ class HttpServer(Session):
             self.emit("info", local=self.address,
                       message=f"warning: bound to all interfaces ({self.address}); other machines can reach it",
                       meta={"warning": "all-interfaces"})
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        await self.app.on_listening()
 
     async def _stop(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -344,6 +371,17 @@ class HttpServer(Session):
         self.emit("info", local=self.address, message=f"{self.name} stopped", meta={"stopped": True})
 
     # -- connections ---------------------------------------------------------------------------------------
+    async def _sweep(self) -> None:
+        """Enforce the connections' deadlines (idle keep-alive, slow request, slow reader)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            now = loop.time()
+            for c in list(self.connections.values()):
+                if c.deadline is not None and now >= c.deadline and not c.timed_out and c.task is not None:
+                    c.timed_out = True
+                    c.task.cancel()
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -369,22 +407,20 @@ class HttpServer(Session):
         self.connections[c.id] = c
         self._changed()
         self.emit("accept", local=c.local, peer=c.peer, conn=c.id, message=f"connection from {c.peer}")
-        h = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes)
         reason = "closed by server"
         try:
             try:
-                async with asyncio.timeout(None) as timer:
-                    c.timer = timer
-                    while await self._exchange(h, c):
-                        h.start_next_cycle()
-                        c.phase = "idle"
-                    reason = ("client closed the connection" if h.their_state is h11.CLOSED
-                              else "Connection: close" if h.our_state is h11.MUST_CLOSE else "closed by server")
-            except TimeoutError:
-                c.timer = None
+                while await self._exchange(c):
+                    pass
+                reason = c.closing or reason
+            except asyncio.CancelledError:
+                if not c.timed_out or c.task is None:
+                    raise
+                c.task.uncancel()
+                c.deadline = None
                 if c.phase == "reading":
                     seconds = self.request_timeout
-                    await self._reject(h, c, 408, f"the request was not complete after {seconds:g}s")
+                    await self._reject(c, 408, f"the request was not complete after {seconds:g}s")
                     reason = "request timeout"
                 elif c.phase == "writing":
                     reason = "client stopped reading the response"
@@ -419,46 +455,62 @@ class HttpServer(Session):
                     self._request_begins(c)
                 c.raw += data
                 c.bytes_in += len(data)
+            else:
+                c.eof = True
             h.receive_data(data)
 
     def _request_begins(self, c: _Connection) -> None:
         c.started = time.time()
         c.phase = "reading"
-        assert c.timer is not None
-        c.timer.reschedule(asyncio.get_running_loop().time() + self.request_timeout)
+        c.deadline = asyncio.get_running_loop().time() + self.request_timeout
 
-    async def _exchange(self, h: h11.Connection, c: _Connection) -> bool:
-        """Read one request, answer it; True when the connection stays open for another."""
+    async def _exchange(self, c: _Connection) -> bool:
+        """Read one request, answer it; True when the connection stays open for another.
+
+        h11 parses the request (one parser per request: the response is written here, so h11's view of
+        our side never has to advance); the bytes it did not consume stay in ``c.raw`` for the next.
+        """
         c.started = None
         c.exchange = None
         c.method = c.target = None
+        c.http_version = "1.1"
         c.interim = b""
-        loop = asyncio.get_running_loop()
-        assert c.timer is not None
+        h = h11.Connection(h11.SERVER, max_incomplete_event_size=self.max_header_bytes)
         if c.raw:  # a pipelined request is already waiting
+            h.receive_data(bytes(c.raw))
             self._request_begins(c)
         else:
-            c.timer.reschedule(loop.time() + self.keepalive_timeout)
+            c.phase = "idle"
+            c.deadline = asyncio.get_running_loop().time() + self.keepalive_timeout
+        if c.eof:
+            h.receive_data(b"")
+        keep_alive = True
         try:
             event = await self._next_event(h, c)
             if type(event) is h11.ConnectionClosed:
+                c.closing = "client closed the connection"
                 return False
             c.exchange = new_conn_id("http")
             c.method = event.method.decode("ascii", "replace")
             c.target = event.target.decode("ascii", "replace")
-            head_size = len(c.raw) - len(h.trailing_data[0])
+            c.http_version = event.http_version.decode("ascii", "replace")
+            head_size = len(c.raw) - len(h.trailing_data[0]) if len(c.raw) > self.max_header_bytes else 0
             if head_size > self.max_header_bytes:
-                return await self._reject(h, c, 431, f"the request head is {head_size} bytes; "
-                                                     f"this server accepts {self.max_header_bytes}")
+                return await self._reject(c, 431, f"the request head is {head_size} bytes; "
+                                                  f"this server accepts {self.max_header_bytes}")
             length = None
             for name, value in event.headers:
                 if name == b"content-length":
                     length = int(value)
+                elif name == b"connection" and b"close" in value.lower():
+                    keep_alive = False
+            if c.http_version != "1.1":
+                keep_alive = False  # HTTP/1.0 closes after each response (as h11 does)
             if length is not None and length > self.max_body_bytes:
-                return await self._reject(h, c, 413, f"the body is {length} bytes; "
-                                                     f"this server accepts {self.max_body_bytes}")
+                return await self._reject(c, 413, f"the body is {length} bytes; "
+                                                  f"this server accepts {self.max_body_bytes}")
             if h.they_are_waiting_for_100_continue:
-                c.interim = h.send(h11.InformationalResponse(status_code=100, headers=[]))
+                c.interim = b"HTTP/1.1 100 Continue\r\n\r\n"
                 c.writer.write(c.interim)
             body = bytearray()
             while True:
@@ -467,89 +519,91 @@ class HttpServer(Session):
                 if kind is h11.Data:
                     body += part.data
                     if len(body) > self.max_body_bytes:
-                        return await self._reject(h, c, 413, f"the body is over {self.max_body_bytes} bytes, "
-                                                             "the most this server accepts")
+                        return await self._reject(c, 413, f"the body is over {self.max_body_bytes} bytes, "
+                                                          "the most this server accepts")
                 elif kind is h11.EndOfMessage:
                     break
         except h11.RemoteProtocolError as exc:
-            return await self._reject(h, c, exc.error_status_hint, _explain(exc))
+            return await self._reject(c, exc.error_status_hint, _explain(exc))
 
-        rest = h.trailing_data[0]
-        consumed = len(c.raw) - len(rest)
+        consumed = len(c.raw) - len(h.trailing_data[0])
         raw_request = bytes(c.raw[:consumed])
         del c.raw[:consumed]
         c.requests += 1
         self.total_requests += 1
-        path, _, query = c.target.partition("?")
+        target = c.target
+        path, _, query = target.partition("?")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
         request = HttpRequest(
             method=c.method,
-            target=c.target,
-            path=urllib.parse.unquote(path),
-            query=urllib.parse.parse_qsl(query, keep_blank_values=True),
+            target=target,
+            path=path,
+            query=urllib.parse.parse_qsl(query, keep_blank_values=True) if query else [],
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers.raw_items()],
-            http_version=event.http_version.decode("ascii"),
+            http_version=c.http_version,
             body=bytes(body),
             conn=c.exchange,
             peer=c.peer,
             local=c.local,
         )
-        meta = {"method": c.method, "path": request.path, "target": c.target, "http_version": request.http_version,
-                "body_size": len(body), "tcp": c.id}
         self.emit("request", direction="in", payload=raw_request, local=c.local, peer=c.peer, conn=c.exchange,
-                  meta=meta)
+                  meta={"method": c.method, "path": path, "target": target, "http_version": c.http_version,
+                        "body_size": len(body), "tcp": c.id})
 
         c.phase = "handling"
-        c.timer.reschedule(None)  # handlers bound their own time (/delay is capped)
+        c.deadline = None  # handlers bound their own time (/delay is capped)
         try:
             response = await self.app.handle(request)
         except HttpError as exc:
             response = exc.response()
         except Exception as exc:
             self.emit("error", local=c.local, peer=c.peer, conn=c.exchange,
-                      message=f"{c.method} {request.path} failed: {exc!r}")
-            response = json_response({"error": f"internal server error: {exc.__class__.__name__}",
-                                      "status": 500}, 500)
-        await self._respond(h, c, response)
-        return h.our_state is h11.DONE and h.their_state is h11.DONE
+                      message=f"{c.method} {path} failed: {exc!r}")
+            response = _internal_error(exc)
+        keep_alive = keep_alive and not response.close
+        await self._respond(c, response, keep_alive)
+        if not keep_alive:
+            c.closing = "Connection: close" if not response.close else "closed by server"
+        return keep_alive and not c.eof
 
-    async def _respond(self, h: h11.Connection, c: _Connection, response: HttpResponse,
+    async def _respond(self, c: _Connection, response: HttpResponse, keep_alive: bool,
                        error: str | None = None) -> None:
         c.phase = "writing"
-        if c.timer is not None:
-            c.timer.reschedule(asyncio.get_running_loop().time() + self.request_timeout)
-        headers = [("Server", SERVER_NAME), ("Date", http_date())]
-        if response.content_type:
-            headers.append(("Content-Type", response.content_type))
-        headers.extend(response.headers)
-        if response.stream is None and response.status != 204:
-            headers.append(("Content-Length", str(len(response.body))))
-        if response.close:
-            headers.append(("Connection", "close"))
-        status = response.status
+        try:
+            head, framing, keep_alive = _response_head(response, c.method, c.http_version, keep_alive)
+        except ValueError as exc:  # a handler put a line break in a header
+            self.emit("error", local=c.local, peer=c.peer, conn=c.exchange, message=f"bad response header: {exc}")
+            response = _internal_error(exc)
+            head, framing, keep_alive = _response_head(response, c.method, c.http_version, keep_alive)
         writer = c.writer
-        out = h.send(h11.Response(status_code=status, headers=headers, reason=reason_phrase(status)))
-        if c.method == "HEAD" or status in (204, 304):
-            out += h.send(h11.EndOfMessage())
+        status = response.status
+        if framing == "length":
+            out = head + response.body
             writer.write(out)
-        elif response.stream is None:
-            if response.body:
-                out += h.send(h11.Data(data=response.body))
-            out += h.send(h11.EndOfMessage())
+        elif framing == "none":
+            out = head
             writer.write(out)
+            if response.stream is not None:
+                await _aclose(response.stream)
         else:
-            writer.write(out)
-            wire = bytearray(out)
+            writer.write(head)
+            wire = bytearray(head)
+            assert response.stream is not None
+            self._arm_write_deadline(c)
             async for chunk in response.stream:
                 if chunk:
-                    piece = h.send(h11.Data(data=chunk))
+                    piece = b"%x\r\n%s\r\n" % (len(chunk), chunk) if framing == "chunked" else chunk
                     wire += piece
                     writer.write(piece)
                     await writer.drain()
-            piece = h.send(h11.EndOfMessage())
-            wire += piece
-            writer.write(piece)
+            if framing == "chunked":
+                wire += b"0\r\n\r\n"
+                writer.write(b"0\r\n\r\n")
             out = bytes(wire)
-        await writer.drain()
+        if writer.transport.get_write_buffer_size():
+            self._arm_write_deadline(c)
+            await writer.drain()
         if c.interim:
             out = c.interim + out
         c.bytes_out += len(out)
@@ -561,24 +615,26 @@ class HttpServer(Session):
             meta["error"] = error
         self.emit("response", direction="out", payload=out, local=c.local, peer=c.peer, conn=c.exchange, meta=meta)
 
-    async def _reject(self, h: h11.Connection, c: _Connection, status: int, message: str) -> bool:
+    def _arm_write_deadline(self, c: _Connection) -> None:
+        c.deadline = asyncio.get_running_loop().time() + self.request_timeout
+
+    async def _reject(self, c: _Connection, status: int, message: str) -> bool:
         """Answer a request we will not serve, then close the connection. Always False (do not keep)."""
         c.exchange = c.exchange or new_conn_id("http")
+        c.closing = f"closed after answering {status}"
         received = bytes(c.raw)
         c.raw.clear()
-        meta = {"method": c.method, "path": (c.target or "").partition("?")[0] or None, "target": c.target,
-                "error": message, "tcp": c.id}
         self.emit("request", direction="in", payload=received, local=c.local, peer=c.peer, conn=c.exchange,
-                  meta=meta)
-        if h.our_state not in (h11.IDLE, h11.SEND_RESPONSE) or c.writer.is_closing():
+                  meta={"method": c.method, "path": (c.target or "").partition("?")[0] or None,
+                        "target": c.target, "error": message, "tcp": c.id})
+        if c.writer.is_closing():
             return False
         response = json_response({"error": message, "status": status}, status)
-        response.close = True
         try:
             async with asyncio.timeout(self.request_timeout):
-                await self._respond(h, c, response, error=message)
+                await self._respond(c, response, False, error=message)
                 await self._linger(c)
-        except (TimeoutError, ConnectionError, h11.LocalProtocolError):
+        except (TimeoutError, ConnectionError):
             pass
         return False
 
@@ -597,6 +653,48 @@ class HttpServer(Session):
                     drained += len(data)
 
 
+def _response_head(response: HttpResponse, method: str | None, http_version: str,
+                   keep_alive: bool) -> tuple[bytes, str, bool]:
+    """The status line and headers, and how the body is framed: ``length``, ``chunked``, ``close``
+    (HTTP/1.0 streaming: the end of the body is the end of the connection) or ``none``."""
+    status = response.status
+    lines = [f"HTTP/1.1 {status} {reason_phrase(status)}\r\nServer: {SERVER_NAME}\r\nDate: {http_date()}\r\n"]
+    if response.content_type:
+        lines.append(f"Content-Type: {response.content_type}\r\n")
+    for name, value in response.headers:
+        if "\n" in value or "\r" in value or "\n" in name or "\r" in name or ":" in name:
+            raise ValueError(f"{name!r}: {value!r}")
+        lines.append(f"{name}: {value}\r\n")
+    no_content = status in (204, 304) or status < 200  # never a body, nor a length
+    if response.stream is None:
+        if not no_content:
+            lines.append(f"Content-Length: {len(response.body)}\r\n")
+        framing = "none" if no_content or method == "HEAD" else "length"
+    elif no_content or method == "HEAD":
+        framing = "none"
+    elif http_version == "1.1":
+        framing = "chunked"
+        lines.append("Transfer-Encoding: chunked\r\n")
+    else:
+        framing = "close"
+        keep_alive = False
+    if not keep_alive:
+        lines.append("Connection: close\r\n")
+    lines.append("\r\n")
+    return "".join(lines).encode("latin-1"), framing, keep_alive
+
+
+def _internal_error(exc: BaseException) -> HttpResponse:
+    return json_response({"error": f"internal server error: {exc.__class__.__name__}", "status": 500}, 500)
+
+
+async def _aclose(stream: AsyncIterator[bytes]) -> None:
+    close = getattr(stream, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()
+
+
 def _explain(exc: h11.RemoteProtocolError) -> str:
     text = str(exc)
     if exc.error_status_hint == 431:
@@ -604,5 +702,8 @@ def _explain(exc: h11.RemoteProtocolError) -> str:
     if text.startswith("peer unexpectedly closed"):
         return "the client closed the connection before the request was complete"
     if "illegal request line" in text:
-        return f"not an HTTP request line: {text.partition(':')[2].strip()}"
+        line = text.partition(":")[2].strip()
+        found = re.fullmatch(r"bytearray\(b(['\"])(.*)\1\)", line)
+        shown = found.group(2) if found else line
+        return f"not an HTTP request line: '{shown}' (expected METHOD /path HTTP/1.1)"
     return f"malformed request: {text}"

@@ -452,7 +452,15 @@ class ScanSession(Session):
         self._cancel.set()
         self._kill_nmap()
         task = self._task
-        if task is not None and not task.done():
+        if task is None or task.done():
+            return
+        if self.engine == "nmap":
+            # The worker thread notices the cancel as soon as nmap is gone: let it end and reap nmap.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                async with asyncio.timeout(3.0):
+                    await asyncio.shield(task)
+            self._kill_nmap(force=True)
+        if not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -628,12 +636,12 @@ class ScanSession(Session):
             raise NetlabError(f"nmap failed (exit status {status}): {_nmap_error(err) or 'no message'}")
         return "".join(lines), err
 
-    def _kill_nmap(self) -> None:
+    def _kill_nmap(self, force: bool = False) -> None:
         with self._proc_lock:
             proc = self._proc
             if proc is not None and proc.poll() is None:
                 with contextlib.suppress(OSError):
-                    proc.terminate()
+                    proc.kill() if force else proc.terminate()
 
 
 def _nmap_error(err: str) -> str:

@@ -186,7 +186,7 @@ class TcpServer(Session):
                 await writer.drain()
             loop = asyncio.get_running_loop()
             idle = self.idle_timeout
-            async with asyncio.timeout(loop.time() + idle if idle else None) as deadline:
+            async with asyncio.timeout_at(loop.time() + idle if idle else None) as deadline:
                 while not conn.closing:
                     data = await reader.read(self.bufsize)
                     if idle:

@@ -52,6 +52,7 @@ class ScriptResult:
 
     name: str
     command: list[str]
+    file: str = ""
     exit_code: int | None = None  # None while running, or when it could not start
     stdout: str = ""
     stderr: str = ""
@@ -366,7 +367,8 @@ class EventCondition(Condition):
         wanted = self._wanted()
         if n >= self.min and (self.max is None or n <= self.max):
             return Outcome(True, f"{n} {unit}{'s' if n != 1 else ''}: {self.matcher.describe()}")
-        detail = f"{wanted} {unit}s: {self.matcher.describe()} — seen {n}"
+        plural = "" if wanted.endswith(" 1") and self.max in (None, 1) else "s"
+        detail = f"expected {wanted} {unit}{plural}: {self.matcher.describe()} — seen {n}"
         if n < self.min and self.matcher.checks_payload:
             near = [e for e in ctx.events if self.matcher.matches_envelope(e, ctx) and e.payload is not None]
             if near:
@@ -479,14 +481,14 @@ class ScriptCondition(Condition):
         name = self.name or ctx.default_script
         result = ctx.scripts.get(name or "")
         if result is None:
-            return Outcome(False, f"script {name or ''} has not run yet — save a file to run it".replace("  ", " "))
+            return Outcome(False, f"{name or 'the script'} has not run yet (it runs each time you save a file)")
         try:
             return self._judge(result, ctx)
         except UndefinedVariable as exc:
             return Outcome(False, str(exc))
 
     def _judge(self, result: ScriptResult, ctx: CheckContext) -> Outcome:
-        label = result.name
+        label = result.file or result.name
         if result.error and self.running is not False:
             return Outcome(False, f"{label}: {result.error}")
         if self.running is not None:
@@ -633,11 +635,11 @@ def parse_condition(table: Any, *, allowed: set[str] = frozenset()) -> Condition
                                present[1] if len(present) > 1 else None)
     key = present[0]
     companions = COMPANION_KEYS.get(key, set())
-    _unknown(table, {key} | companions | set(allowed), f"{key} check")
     for other, keys in COMPANION_KEYS.items():
         if other != key:
             for companion in keys & set(table):
                 raise CheckSyntaxError(f"{companion} only applies to {other} checks", companion)
+    _unknown(table, {key} | companions | set(allowed), f"{key} check")
     value = table[key]
     if key == "event":
         return EventCondition.parse(value)

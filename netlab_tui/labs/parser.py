@@ -299,7 +299,7 @@ def _server(block: Block, problems: _Problems) -> ServerSpec | None:
 def _script(block: Block, problems: _Problems) -> ScriptSpec | None:
     f = _Fields(block, problems, {"name", "file", "args", "stdin", "timeout", "env", "interpreter", "listen"})
     file = f.string("file", required=True)
-    default_name = slugify(Path(file).stem) if file else None
+    default_name = re.sub(r"[^a-z0-9_-]+", "-", Path(file).stem.lower()).strip("-") or "script" if file else None
     name = f.name("name", default_name)
     args = f.strings("args")
     stdin = f.string("stdin")
@@ -354,8 +354,8 @@ def _question(block: Block, problems: _Problems, number: int) -> QuestionSpec | 
     regex = f.string("regex")
     choices = f.strings("choices")
     explain = f.string("explain", "") or ""
-    if not answers and regex is None:
-        f.error(None, "lab:question needs answer = \"...\" (or a list), or regex = \"...\"")
+    if not answers:
+        f.error(None, "lab:question needs answer = \"...\" (or a list; a regex may accept more)")
     if regex is not None:
         try:
             re.compile(regex)

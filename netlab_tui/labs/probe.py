@@ -148,6 +148,18 @@ class ProbeSession(Session):
         return None
 
 
+class _ProbeTcpClient(TcpClient):
+    """A TcpClient whose events say which probe client they come from (``probe a 127.0.0.1:…``)."""
+
+    def __init__(self, label: str, journal: Journal, host: str, port: int) -> None:
+        self.label = label
+        super().__init__(journal, host, port, connect_timeout=5.0)
+        self.name = f"probe {label}→{format_addr(host, port)}"
+
+    def set_name(self, base: str) -> None:
+        super().set_name(base.replace("tcp-client", f"probe {self.label}", 1))
+
+
 class _UdpProbe(asyncio.DatagramProtocol):
     def __init__(self, client: "_Client") -> None:
         self.client = client
@@ -193,10 +205,9 @@ class _Client:
             self.peer = format_addr(host, port)
             self.emit("info", None, message=f"probe {self.name}: UDP socket to {self.peer}")
             return
-        client = TcpClient(journal, host, port, connect_timeout=5.0)
+        client = _ProbeTcpClient(self.name, journal, host, port)
         client.on_receive(self.received)
         await client.start()
-        client.set_name(f"probe {self.name} {client.local}→{client.peer}")
         self.tcp = client
 
     async def send(self, data: bytes) -> None:

@@ -23,6 +23,7 @@ from ..engine.sessions import NetlabError, SessionRegistry
 from .panes import pane_classes
 from .screens.help import HelpScreen
 from .widgets.base import NetlabPane
+from .widgets.filter_bar import FilterBar
 from .widgets.inspector import Inspector
 from .widgets.traffic_log import TrafficLog, TrafficLogHeader
 
@@ -49,6 +50,7 @@ class NetlabApp(App[int]):
         Binding("f3", "focus_log", "Log", id="app.log"),
         Binding("f4", "focus_inspector", "Inspector", id="app.inspector"),
         Binding("ctrl+l", "clear_log", "Clear log", id="app.clear_log"),
+        Binding("ctrl+f", "focus_filter", "Filter", id="app.filter"),
     ]
 
     def __init__(self, journal: Journal | None = None, registry: SessionRegistry | None = None) -> None:
@@ -57,6 +59,7 @@ class NetlabApp(App[int]):
         self.registry = registry or SessionRegistry(self.journal)
         self._panes = pane_classes()
         self._subscription = None
+        self.initial_filter = ""  # `netlab open FILE --filter ...`
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -72,6 +75,7 @@ class NetlabApp(App[int]):
                             yield pane_cls(id=pane_cls.PANE_ID)
                     yield Inspector(id="inspector")
                 with Vertical(id="log-box"):
+                    yield FilterBar(id="filter-bar")
                     yield TrafficLogHeader()
                     yield TrafficLog(max_rows=self.journal.max_events, id="traffic-log")
         yield Footer()
@@ -82,6 +86,8 @@ class NetlabApp(App[int]):
         for event in self.journal.events():  # what happened before the UI came up
             log.add(event)
         self._subscription = self.journal.subscribe(log.add)
+        if self.initial_filter:
+            self.query_one(FilterBar).set_filter(self.initial_filter)
         self.set_interval(0.25, self._update_counts)
         self._update_counts()
         self._update_pane_title()
@@ -97,6 +103,9 @@ class NetlabApp(App[int]):
         parts = [f"{self.journal.total:,} events"]
         if self.journal.dropped:
             parts.append(f"{self.journal.dropped:,} dropped (journal full)")
+        if log.predicate is not None:
+            parts.append(f"{len(log.rows):,} shown by the filter")
+            self.query_one(FilterBar).status(len(log.rows), self.journal.total)
         parts.append("following" if log.follow else "paused — End to follow")
         running = sum(1 for s in self.registry if s.running)
         parts.append(f"{running} session{'s' if running != 1 else ''}")
@@ -232,6 +241,34 @@ class NetlabApp(App[int]):
                             self.action_export_journal)
         yield SystemCommand("Follow / pause the traffic log", "Toggle following new events",
                             self.action_toggle_follow)
+        from . import traffic_actions
+
+        yield SystemCommand("Filter the traffic log", "Focus the filter bar (F1 there explains the language)",
+                            self.action_focus_filter)
+        yield SystemCommand("Follow stream", "Both directions of the selected event's conversation, in order",
+                            lambda: traffic_actions.open_follow_stream(self))
+        yield SystemCommand("Conversations", "Every connection and exchange: endpoints, events and bytes each way",
+                            lambda: traffic_actions.open_conversations(self))
+        yield SystemCommand("Flow graph", "The selected event's conversation as a ladder diagram",
+                            lambda: traffic_actions.open_flow_graph(self))
+        yield SystemCommand("Save capture (pcap)", "Write the events shown in the log as a pcap for Wireshark",
+                            lambda: traffic_actions.save_capture(self))
+
+    # -- filter, search and the conversation views (traffic_actions.py) -------------------------------
+    @on(FilterBar.Changed)
+    def _filter_changed(self, message: FilterBar.Changed) -> None:
+        log = self.query_one(TrafficLog)
+        log.set_filter(message.predicate if message.text.strip() else None, self.journal.events())
+        self._update_counts()
+
+    @on(FilterBar.Search)
+    def _search(self, message: FilterBar.Search) -> None:
+        log = self.query_one(TrafficLog)
+        if log.search(message.text, message.backwards):
+            log.focus()
+
+    def action_focus_filter(self) -> None:
+        self.screen_stack[0].query_one("#filter-input").focus()
 
     def action_toggle_follow(self) -> None:
         # The log lives on the default screen, whichever screen is on top.

@@ -79,8 +79,8 @@ class Effects:
 
 def _args_text(args: Any) -> str:
     if isinstance(args, Container) and args.kind == "tuple":
-        return ", ".join(_r(a, 60) for a in args.items)
-    return "*" + _r(args, 60)
+        return ", ".join(_r(a, 160) for a in args.items)
+    return "*" + _r(args, 160)
 
 
 def simulate(data: bytes) -> Effects:
@@ -196,12 +196,12 @@ def simulate(data: bytes) -> Effects:
             elif name == "INST":
                 module, _, attr = str(arg).partition(" ")
                 cls = imported(module, attr)
-                stack.append(called(cls, ", ".join(_r(a, 60) for a in pop_mark())))
+                stack.append(called(cls, ", ".join(_r(a, 160) for a in pop_mark())))
             elif name == "OBJ":
                 items = pop_mark()
                 if not items:
                     raise ValueError("OBJ without a class")
-                stack.append(called(items[0], ", ".join(_r(a, 60) for a in items[1:])))
+                stack.append(called(items[0], ", ".join(_r(a, 160) for a in items[1:])))
             elif name == "NEWOBJ":
                 args, cls = pop(), pop()
                 stack.append(called(Sym(f"{_r(cls, 60)}.__new__"), _r(cls, 60) + (

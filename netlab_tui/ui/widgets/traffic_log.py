@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -56,6 +57,10 @@ newest at the bottom. Select a line to open it in the inspector.
 - **↑/↓, PgUp/PgDn, Home**: move the selection (following pauses)
 - **End** or **f**: follow the newest events again
 - **Enter**: inspect the selected event
+- **/**: search (then **n** / **N** for the next / previous match); the filter bar above narrows the log
+- **m**: mark the selected event; **]** / **[**: next / previous mark
+- **s**: follow the selected event's stream; **g**: its flow graph; **c**: all conversations
+- **Ctrl+S**: save the events shown as a pcap capture (Wireshark, tshark)
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -67,11 +72,22 @@ newest at the bottom. Select a line to open it in the inspector.
         Binding("end", "last", "Last", show=False),
         Binding("f", "toggle_follow", "Follow", id="log.follow"),
         Binding("enter", "inspect", "Inspect", show=False),
+        # filter, search, marks and the conversation views
+        Binding("slash", "search", "Search", show=False),
+        Binding("n", "search_next", "Next match", show=False),
+        Binding("N", "search_prev", "Previous match", show=False),
+        Binding("m", "toggle_mark", "Mark", id="log.mark"),
+        Binding("right_square_bracket", "next_mark", "Next mark", show=False),
+        Binding("left_square_bracket", "prev_mark", "Previous mark", show=False),
+        Binding("s", "follow_stream", "Stream", id="log.stream"),
+        Binding("c", "conversations", "Conversations", id="log.conversations"),
+        Binding("g", "flow_graph", "Flow graph", id="log.flow"),
+        Binding("ctrl+s", "save_capture", "Save pcap", id="log.save_capture"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "traffic-log--cursor", "traffic-log--in", "traffic-log--out", "traffic-log--error",
-        "traffic-log--meta", "traffic-log--dim",
+        "traffic-log--meta", "traffic-log--dim", "traffic-log--mark",
     }
 
     DEFAULT_CSS = """
@@ -83,6 +99,7 @@ newest at the bottom. Select a line to open it in the inspector.
     TrafficLog > .traffic-log--error { color: $error; text-style: bold; }
     TrafficLog > .traffic-log--meta { color: $text-muted; }
     TrafficLog > .traffic-log--dim { color: $text-disabled; }
+    TrafficLog > .traffic-log--mark { background: $secondary 45%; text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(-1, always_update=True)
@@ -108,6 +125,9 @@ newest at the bottom. Select a line to open it in the inspector.
         self.received = 0  # events handed to the log, ever
         self.trimmed = 0  # rows let go to stay under max_rows
         self._cache: OrderedDict[tuple, Strip] = OrderedDict()
+        self.predicate: Callable[[TrafficEvent], bool] | None = None  # the filter bar's, None = all
+        self.marks: set[int] = set()  # seqs marked with m
+        self.search_text = ""
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_INTERVAL, self.flush)
@@ -122,6 +142,11 @@ newest at the bottom. Select a line to open it in the inspector.
             return
         batch, self.pending = self.pending, []
         self.received += len(batch)
+        if self.predicate is not None:
+            predicate = self.predicate
+            batch = [e for e in batch if predicate(e)]
+            if not batch:
+                return
         self.rows.extend(batch)
         excess = len(self.rows) - self.max_rows
         if excess > self.max_rows // 10:  # trim in chunks: deleting a list head is O(n)
@@ -172,10 +197,14 @@ newest at the bottom. Select a line to open it in the inspector.
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
-        key = (self.rows[index].seq, width, is_cursor, self.has_focus)
+        seq = self.rows[index].seq
+        marked = seq in self.marks
+        key = (seq, width, is_cursor, self.has_focus, marked)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(self.rows[index], width, is_cursor)
+            if marked:
+                strip = strip.apply_style(self.get_component_rich_style("traffic-log--mark"))
             self._cache[key] = strip
             if len(self._cache) > 2000:
                 self._cache.popitem(last=False)
@@ -287,3 +316,106 @@ newest at the bottom. Select a line to open it in the inspector.
         if 0 <= index < len(self.rows):
             self.follow = False
             self._move_cursor(index)
+
+    # -- filter, search, marks, conversation views -------------------------------------------------------
+    def set_filter(self, predicate: Callable[[TrafficEvent], bool] | None, events: Iterable[TrafficEvent]) -> None:
+        """Show only ``events`` (the journal's) that pass ``predicate``; the selection stays on the same
+        event when it still shows."""
+        self.flush()
+        selected = self.selected
+        self.predicate = predicate
+        self.rows = list(events) if predicate is None else [e for e in events if predicate(e)]
+        self.pending.clear()
+        self._cache.clear()
+        self.cursor = -1
+        self.virtual_size = Size(self.size.width, len(self.rows))
+        if selected is not None and not self.follow and self.select_seq(selected.seq):
+            return
+        if self.rows:
+            self._move_cursor(len(self.rows) - 1, keep_follow=True)
+            self.scroll_end(animate=False, immediate=True)
+        else:
+            self.post_message(self.Selected(None))
+        self.refresh()
+
+    def _matches(self, event: TrafficEvent, needle: str) -> bool:
+        text = event.text or ""
+        return (needle in text.lower() or needle in event.source.lower() or needle in (event.peer or "")
+                or needle in event.kind)
+
+    def search(self, text: str, backwards: bool = False) -> bool:
+        """Select the next (previous) event containing ``text`` (case-insensitive), wrapping around."""
+        self.search_text = text
+        needle = text.lower()
+        if not needle or not self.rows:
+            return False
+        count = len(self.rows)
+        start = self.cursor if self.cursor >= 0 else (count - 1 if not backwards else 0)
+        step = -1 if backwards else 1
+        for offset in range(1, count + 1):
+            index = (start + step * offset) % count
+            if self._matches(self.rows[index], needle):
+                self.follow = False
+                self._move_cursor(index)
+                return True
+        self.notify(f"no event contains {text!r}", severity="warning", timeout=2)
+        return False
+
+    def action_search(self) -> None:
+        self.screen.query_one("#search-input").focus()
+
+    def action_search_next(self) -> None:
+        if self.search_text:
+            self.search(self.search_text)
+
+    def action_search_prev(self) -> None:
+        if self.search_text:
+            self.search(self.search_text, backwards=True)
+
+    def action_toggle_mark(self) -> None:
+        event = self.selected
+        if event is None:
+            return
+        self.marks.symmetric_difference_update({event.seq})
+        self._cache.clear()
+        self.refresh()
+
+    def _jump_mark(self, step: int) -> None:
+        if not self.marks or not self.rows:
+            self.notify("no marks: m marks the selected event", timeout=2)
+            return
+        count = len(self.rows)
+        start = self.cursor if self.cursor >= 0 else 0
+        for offset in range(1, count + 1):
+            index = (start + step * offset) % count
+            if self.rows[index].seq in self.marks:
+                self.follow = False
+                self._move_cursor(index)
+                return
+        self.notify("the marked events are hidden by the filter", timeout=2)
+
+    def action_next_mark(self) -> None:
+        self._jump_mark(1)
+
+    def action_prev_mark(self) -> None:
+        self._jump_mark(-1)
+
+    def action_follow_stream(self) -> None:
+        from ..traffic_actions import open_follow_stream
+
+        open_follow_stream(self.app)  # type: ignore[arg-type]
+
+    def action_conversations(self) -> None:
+        from ..traffic_actions import open_conversations
+
+        open_conversations(self.app)  # type: ignore[arg-type]
+
+    def action_flow_graph(self) -> None:
+        from ..traffic_actions import open_flow_graph
+
+        open_flow_graph(self.app)  # type: ignore[arg-type]
+
+    def action_save_capture(self) -> None:
+        from ..traffic_actions import save_capture
+
+        save_capture(self.app)  # type: ignore[arg-type]

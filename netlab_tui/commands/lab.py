@@ -1,0 +1,517 @@
+"""``netlab lab``: the guided labs without the TUI — list, show, validate, run, solve, reset."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import shlex
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from ..engine.journal import Journal
+from ..engine.sessions import NetlabError, SessionRegistry
+from ..labs.catalog import CONTENT_DIR, find_lab, lab_files, load_labs, missing_requirements, preferred_language
+from ..labs.model import Lab, Step
+from ..labs.progress import ProgressStore
+from ..labs.runner import LabRunner, StepStatus
+from ..labs.templating import Variables
+from ..labs.validate import check_lab
+from ..labs.workspace import Workspace
+from ._common import EventPrinter, format_event_line, install_stop_signals, run
+
+PASS, FAIL, WAIT = "✓", "✗", "·"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "lab", help="guided labs: list, show, run, solve, validate, reset",
+        description="Guided labs, step by step, each step checked against the real traffic.")
+    actions = parser.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+
+    def lang(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", metavar="LANG", help="language of the lab text: en or fr (default: the locale)")
+
+    p = actions.add_parser("list", help="the labs, with your progress")
+    p.add_argument("--json", action="store_true", help="one JSON array of labs")
+    lang(p)
+    p.set_defaults(handler=handle_list)
+
+    p = actions.add_parser("show", help="print a lab's text, steps, hints count and checks")
+    p.add_argument("lab", metavar="ID", help="a lab id (see `netlab lab list`) or a lab.md path")
+    lang(p)
+    p.set_defaults(handler=handle_show)
+
+    p = actions.add_parser("validate", help="check lab files; every problem with file:line")
+    p.add_argument("paths", metavar="PATH", nargs="*",
+                   help="lab.md files or lab folders (default: every lab netlab ships)")
+    p.set_defaults(handler=handle_validate)
+
+    p = actions.add_parser(
+        "run", help="do a lab in this terminal while you edit in your own editor",
+        description="Start the lab's servers, copy its starter files to your workspace and watch it: each save "
+                    "re-runs the step's script and re-checks the step. Type `help` for the commands.")
+    p.add_argument("lab", metavar="ID")
+    p.add_argument("--workspace", metavar="DIR", help="where your files go (default: netlab's data dir)")
+    p.add_argument("--step", metavar="N|ID", help="start at this step (number from 1, or id)")
+    p.add_argument("--events", action="store_true", help="also print every traffic event")
+    lang(p)
+    p.set_defaults(handler=handle_run)
+
+    p = actions.add_parser(
+        "solve", help="run a lab's reference solution against its checks (exit 0 if every step passes)")
+    p.add_argument("lab", metavar="ID", help="a lab id or a lab.md path")
+    p.add_argument("--json", action="store_true", help="print the lab's events (proto \"lab\") as JSON lines")
+    p.add_argument("--workspace", metavar="DIR", help="solve in this folder (default: a temporary one)")
+    p.add_argument("--step", metavar="N|ID", help="solve only this step")
+    lang(p)
+    p.set_defaults(handler=handle_solve)
+
+    p = actions.add_parser("reset", help="forget your progress in a lab and restore its starter files")
+    p.add_argument("lab", metavar="ID")
+    p.add_argument("--keep-files", action="store_true", help="forget the progress only; leave the workspace")
+    p.add_argument("--workspace", metavar="DIR", help="the workspace to reset (default: netlab's data dir)")
+    p.set_defaults(handler=handle_reset)
+
+
+# -- list / show / validate --------------------------------------------------------------------------------
+def handle_list(args: argparse.Namespace) -> int:
+    labs, broken = load_labs(preferred_language(args.lang))
+    progress = ProgressStore()
+    if progress.warning:
+        print(f"netlab: {progress.warning}", file=sys.stderr)
+    rows = []
+    for lab in labs:
+        passed = progress.passed_steps(lab.id) & {s.id for s in lab.steps}
+        rows.append({
+            "id": lab.id, "title": lab.title, "summary": lab.summary, "topics": lab.topics, "level": lab.level,
+            "minutes": lab.minutes, "requires": lab.requires, "missing": missing_requirements(lab),
+            "steps": len(lab.steps), "passed": len(passed), "languages": lab.languages,
+            "completed": progress.completed(lab.id) is not None,
+        })
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for row in rows:
+            done = f"{row['passed']}/{row['steps']}"
+            note = f"  (needs {', '.join(row['missing'])})" if row["missing"] else ""
+            print(f"{row['id']:<26} {row['level']:<12} {row['minutes']:>3} min  {done:>5}  {row['title']}{note}")
+    for line in broken:
+        print(f"netlab: broken lab: {line}", file=sys.stderr)
+    return 1 if broken else 0
+
+
+def handle_show(args: argparse.Namespace) -> int:
+    lab = find_lab(args.lab, preferred_language(args.lang))
+    out = _Output(sys.stdout)
+    out.markdown(f"# {lab.title}\n\n*{lab.summary}*")
+    facts = [f"id: {lab.id}", f"level: {lab.level}", f"about {lab.minutes} min", f"topics: {', '.join(lab.topics)}"]
+    if lab.requires:
+        facts.append(f"requires: {', '.join(lab.requires)}")
+    out.line("  ".join(facts))
+    if lab.intro:
+        out.markdown(_preview(lab.intro))
+    for index, step in enumerate(lab.steps, 1):
+        out.markdown(f"## {index}. {step.title}\n\n{_preview(step.body)}")
+        _print_step_parts(out, step, _preview)
+        if step.hints:
+            out.line(f"  hints: {len(step.hints)} (revealed one at a time in `netlab lab run`)")
+        for check in step.checks:
+            out.line(f"  check: {_preview(check.title)}")
+    return 0
+
+
+def _preview(text: str) -> str:
+    """A lab's text before it runs: run-time values shown as <echo.port>."""
+    return Variables().render(text, missing="<{name}>")
+
+
+def _print_step_parts(out: "_Output", step: Step, render) -> None:
+    for action in step.actions:
+        command = f": {shlex.join(render(a) for a in action.command)}" if action.command else ""
+        out.line(f"  → {render(action.label)}{command}")
+    for question in step.questions:
+        out.line(f"  ? {render(question.prompt)}")
+        for number, choice in enumerate(question.choices, 1):
+            out.line(f"      {number}. {render(choice)}")
+
+
+def handle_validate(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [CONTENT_DIR]
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = [path / "lab.md"] if (path / "lab.md").is_file() else lab_files(path)
+            if not found:
+                print(f"netlab: no lab.md in {path}", file=sys.stderr)
+                return 1
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            print(f"netlab: no such file or folder: {path}", file=sys.stderr)
+            return 1
+    count = 0
+    for file in files:
+        for problem in check_lab(file):
+            print(problem)
+            count += 1
+    plural = "s" if len(files) != 1 else ""
+    if count:
+        print(f"{count} problem{'s' if count != 1 else ''} in {len(files)} lab{plural}", file=sys.stderr)
+        return 1
+    print(f"{len(files)} lab{plural} OK", file=sys.stderr)
+    return 0
+
+
+def handle_reset(args: argparse.Namespace) -> int:
+    lab = find_lab(args.lab)
+    progress = ProgressStore()
+    if progress.warning:
+        print(f"netlab: {progress.warning}", file=sys.stderr)
+    had = progress.reset(lab.id)
+    print(f"{lab.id}: progress {'forgotten' if had else 'was empty'}")
+    if not args.keep_files:
+        workspace = Workspace(lab, args.workspace)
+        backup = workspace.reset()
+        if backup is not None:
+            print(f"your previous files are kept in {backup}")
+        print(f"starter files restored in {workspace.path}")
+    return 0
+
+
+# -- solve ---------------------------------------------------------------------------------------------
+def handle_solve(args: argparse.Namespace) -> int:
+    lab = find_lab(args.lab, preferred_language(args.lang))
+    missing = missing_requirements(lab)
+    if missing:
+        raise NetlabError(f"lab {lab.id} needs {', '.join(missing)}, which is not installed")
+    return run(_solve(lab, args))
+
+
+async def _solve(lab: Lab, args: argparse.Namespace) -> int:
+    journal = Journal()
+    registry = SessionRegistry(journal)
+    stop = asyncio.Event()
+    restore = install_stop_signals(stop)
+    temporary = None
+    if args.workspace:
+        root = Path(args.workspace)
+    else:
+        temporary = tempfile.mkdtemp(prefix=f"netlab-solve-{lab.id}-")
+        root = Path(temporary)
+    out = _Output(sys.stdout)
+    if args.json:
+        journal.subscribe(EventPrinter(True), lambda e: e.proto == "lab")
+    runner = LabRunner(lab, journal, registry, workspace=Workspace(lab, root))
+    results: list[StepStatus] = []
+
+    def report(status: StepStatus) -> None:
+        results.append(status)
+        if args.json:
+            return
+        mark = PASS if status.passed else FAIL
+        out.line(f"{mark} {status.index + 1}/{len(lab.steps)} {status.step.title}")
+        for check in status.checks:
+            detail = "" if check.passed else f" — {check.detail}"
+            out.line(f"    {PASS if check.passed else FAIL} {check.title}{detail}")
+        for question in status.step.questions:
+            ok = status.answered.get(question.id)
+            out.line(f"    {PASS if ok else FAIL} question: {runner.render(question.prompt)}")
+        for result in status.scripts.values():
+            if result.error or (result.exit_code not in (0, None) and not status.passed):
+                out.line(f"    script {result.name}: {result.error or f'exit {result.exit_code}'}")
+                tail = result.stderr.strip().splitlines()[-3:]
+                for line in tail:
+                    out.line(f"      {line}")
+
+    try:
+        if not args.json:
+            out.line(f"{lab.id}: {lab.title}")
+        solving = asyncio.ensure_future(_solve_steps(runner, args.step, report))
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({solving, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not solving.done():
+            solving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await solving
+            return 130
+        solving.result()
+        passed = sum(1 for s in results if s.passed)
+        ok = passed == len(results) and results
+        runner.session.emit("info", message=f"{lab.id}: {passed}/{len(results)} steps passed",
+                            meta={"lab": lab.id, "result": "passed" if ok else "failed", "passed": passed,
+                                  "steps": len(results)})
+        if not args.json:
+            out.line(f"{'solved' if ok else 'NOT solved'}: {passed}/{len(results)} steps passed")
+        return 0 if ok else 1
+    finally:
+        await runner.stop()
+        await registry.stop_all()
+        restore()
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+async def _solve_steps(runner: LabRunner, only: str | None, report) -> None:
+    lab = runner.lab
+    indices = range(len(lab.steps)) if only is None else [_step_index(lab, only)]
+    runner.workspace.install_solution()
+    await runner.start(step=indices[0], run=False)
+    for index in indices:
+        status = await runner.solve_step(index)
+        if not status.step.checked:
+            status.passed = True
+        if not status.passed:
+            runner.session.emit("step", message=f"step {index + 1} failed: {status.step.title}",
+                                meta={"lab": lab.id, "step": status.step.id, "index": index + 1, "status": "failed",
+                                      "checks": [{"title": c.title, "passed": c.passed, "detail": c.detail}
+                                                 for c in status.checks]})
+        report(status)
+
+
+def _step_index(lab: Lab, ref: str) -> int:
+    if ref.isdigit() and 1 <= int(ref) <= len(lab.steps):
+        return int(ref) - 1
+    index = lab.step_index(ref)
+    if index is None:
+        raise NetlabError(f"lab {lab.id} has no step {ref!r} (steps: 1-{len(lab.steps)} or "
+                          f"{', '.join(s.id for s in lab.steps)})")
+    return index
+
+
+# -- run -----------------------------------------------------------------------------------------------
+RUN_HELP = """commands:
+  next (n)          go to the next step          prev (p)   the previous step
+  hint (h)          reveal the next hint         check (c)  re-run your script and the checks now
+  status (s)        show the step's checks       show       print the step's text again
+  answer TEXT (a)   answer the step's question (any other line is taken as an answer, too)
+  quit (q)          stop the lab (progress is saved)"""
+
+
+def handle_run(args: argparse.Namespace) -> int:
+    lab = find_lab(args.lab, preferred_language(args.lang))
+    missing = missing_requirements(lab)
+    if missing:
+        raise NetlabError(f"lab {lab.id} needs {', '.join(missing)}, which is not installed")
+    step = _step_index(lab, args.step) if args.step else None
+    return run(_run(lab, args, step))
+
+
+class _Output:
+    """Terminal output: Markdown through rich when it is a terminal, plain text otherwise."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        from rich.console import Console
+
+        self.stream = stream
+        self.console = Console(file=stream, highlight=False, soft_wrap=False)
+
+    def markdown(self, text: str) -> None:
+        from rich.markdown import Markdown
+
+        if not text.strip():
+            return
+        if self.stream.isatty():
+            self.console.print(Markdown(text, code_theme="ansi_dark"))
+        else:
+            self.stream.write(text.rstrip() + "\n\n")
+            self.stream.flush()
+
+    def line(self, text: str = "") -> None:
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            pass
+
+
+async def _run(lab: Lab, args: argparse.Namespace, step: int | None) -> int:
+    journal = Journal()
+    registry = SessionRegistry(journal)
+    progress = ProgressStore()
+    out = _Output(sys.stdout)
+    if progress.warning:
+        print(f"netlab: {progress.warning}", file=sys.stderr)
+    workspace = Workspace(lab, args.workspace)
+    runner = LabRunner(lab, journal, registry, workspace=workspace, progress=progress)
+    stop = asyncio.Event()
+    restore = install_stop_signals(stop)
+    view = _RunView(runner, out)
+    journal.subscribe(view.on_event)
+    if args.events:
+        journal.subscribe(lambda e: out.line("   " + format_event_line(e)), lambda e: e.proto not in ("lab", "shell"))
+    try:
+        await runner.start(step)
+        runner.subscribe(view.on_status)
+        out.line(f"{lab.title} — {len(lab.steps)} steps. Your files: {workspace.path}")
+        out.line("Edit them in your editor; each save re-runs the step. Type `help` for the commands.")
+        if lab.intro:
+            out.markdown(runner.render(lab.intro))
+        view.show_step()
+        runner.watch()
+        loop = asyncio.get_running_loop()
+        reader = _LineReader(loop)
+        while not stop.is_set():
+            line_task = asyncio.ensure_future(reader.readline())
+            stopper = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({line_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if line_task not in done:
+                line_task.cancel()
+                break
+            line = line_task.result()
+            if line is None:  # end of input
+                await runner.wait_idle()
+                break
+            if not await view.command(line.strip()):
+                break
+        out.line(f"progress saved; `netlab lab run {lab.id}` resumes at step {runner.index + 1}")
+        return 0
+    finally:
+        await runner.stop()
+        await registry.stop_all()
+        restore()
+
+
+class _LineReader:
+    """stdin lines without blocking the loop (a daemon thread, so Ctrl+C never waits for Enter)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        import threading
+
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def pump() -> None:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(self.queue.put_nowait, line)
+            loop.call_soon_threadsafe(self.queue.put_nowait, None)
+
+        threading.Thread(target=pump, daemon=True, name="netlab-lab-stdin").start()
+
+    async def readline(self) -> str | None:
+        return await self.queue.get()
+
+
+class _RunView:
+    """What `netlab lab run` prints: the step, script output as it comes, and check changes."""
+
+    def __init__(self, runner: LabRunner, out: _Output) -> None:
+        self.runner = runner
+        self.out = out
+        self._last: tuple | None = None
+        self._announced_pass = -1
+
+    def show_step(self) -> None:
+        runner, out = self.runner, self.out
+        step = runner.step
+        out.line()
+        out.markdown(f"## Step {runner.index + 1}/{len(runner.lab.steps)}: {step.title}")
+        out.markdown(runner.render(step.body))
+        for action in step.actions:
+            if action.command:
+                out.line(f"  → {runner.render(action.label)}:  {runner.command_line(action.command)}")
+        for hint in runner.shown_hints:
+            out.markdown("Hint: " + runner.render(hint.text))
+        for question in step.questions:
+            self._ask(question)
+        if step.hints:
+            out.line(f"  ({len(step.hints)} hint{'s' if len(step.hints) != 1 else ''} available: type `hint`)")
+        if not step.checked:
+            out.line("  (nothing to check here: type `next` when you are ready)")
+        self._last = None
+        self.on_status(runner.status)
+
+    def _ask(self, question) -> None:
+        render = self.runner.render
+        self.out.line(f"  ? {render(question.prompt)}   (type your answer)")
+        for number, choice in enumerate(question.choices, 1):
+            self.out.line(f"      {number}. {render(choice)}")
+
+    def on_event(self, event) -> None:
+        if event.proto == "shell" and event.kind in ("stdout", "stderr") and event.payload is not None:
+            prefix = "  │ " if event.kind == "stdout" else "  ! "
+            for line in (event.text or "").rstrip("\n").split("\n"):
+                self.out.line(prefix + line)
+        elif event.proto == "shell" and event.kind in ("info", "exit"):
+            self.out.line(f"  {event.text}")
+        elif event.proto == "lab" and event.kind == "error":
+            self.out.line(f"  {FAIL} {event.text}")
+
+    def on_status(self, status: StepStatus) -> None:
+        if status.running:
+            return
+        key = (status.index, tuple((c.title, c.passed) for c in status.checks), tuple(status.answered.items()))
+        if key == self._last:
+            return
+        self._last = key
+        for check in status.checks:
+            detail = "" if check.passed else f" — {check.detail}"
+            self.out.line(f"  {PASS if check.passed else WAIT} {check.title}{detail}")
+        if status.passed and self._announced_pass != status.index:
+            self._announced_pass = status.index
+            last = status.index + 1 >= len(self.runner.lab.steps)
+            self.out.line(f"  {PASS} step {status.index + 1} passed!"
+                          + (" That was the last step: lab complete." if last else " Type `next` to go on."))
+
+    async def command(self, line: str) -> bool:
+        """Handle one typed line; False to quit."""
+        runner = self.runner
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        if not line:
+            return True
+        if word in ("q", "quit", "exit"):
+            return False
+        if word in ("n", "next"):
+            if await runner.next() is None:
+                self.out.line("that was the last step" + (": lab complete!" if self._complete() else ""))
+            else:
+                self.show_step()
+        elif word in ("p", "prev", "previous"):
+            if await runner.previous() is None:
+                self.out.line("this is the first step")
+            else:
+                self.show_step()
+        elif word in ("h", "hint"):
+            hint = runner.reveal_hint()
+            self.out.markdown(f"Hint {runner.hints_shown}/{len(runner.step.hints)}: {runner.render(hint.text)}"
+                              if hint else "No more hints for this step.")
+        elif word in ("c", "check", "r", "run"):
+            self._last = None
+            if runner.step.scripts:
+                runner.request_run()
+                await runner.wait_idle()
+            else:
+                await runner.run_probes()
+                self.on_status(runner.evaluate())
+        elif word in ("s", "status"):
+            self._last = None
+            self.on_status(runner.evaluate())
+        elif word == "show":
+            self.show_step()
+        elif word in ("?", "help"):
+            self.out.line(RUN_HELP)
+        else:
+            text = rest if word in ("a", "answer") else line
+            pending = runner.status.remaining_questions
+            if not pending:
+                self.out.line("unknown command (type `help`)" if runner.step.questions == [] else
+                              "every question of this step is answered (type `help` for the commands)")
+                return True
+            question = pending[0]
+            if runner.answer(question.id, text):
+                self.out.line(f"  {PASS} right." + (f" {runner.render(question.explain)}" if question.explain else ""))
+                if len(pending) > 1:
+                    self._ask(pending[1])
+            else:
+                self.out.line(f"  {FAIL} not quite — try again (or type `hint`)")
+        return True
+
+    def _complete(self) -> bool:
+        return {s.id for s in self.runner.lab.steps} <= self.runner.passed_steps()

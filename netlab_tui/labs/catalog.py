@@ -1,0 +1,73 @@
+"""The labs netlab ships (``netlab_tui/labs/content/<id>/lab.md``), found by id or by path."""
+
+from __future__ import annotations
+
+import locale
+import os
+import shutil
+from pathlib import Path
+
+from ..engine.sessions import NetlabError
+from .model import Lab, LabFileError
+from .parser import parse_lab
+from .validate import REQUIREMENTS
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+LANGUAGES = ("en", "fr")
+
+
+def lab_files(content: Path = CONTENT_DIR) -> list[Path]:
+    return sorted(p for p in content.glob("*/lab.md") if p.is_file())
+
+
+def preferred_language(requested: str | None = None) -> str:
+    """``--lang``, else ``NETLAB_LANG``, else the locale (French for fr_*), else English."""
+    for candidate in (requested, os.environ.get("NETLAB_LANG")):
+        if candidate:
+            return candidate.split("_")[0].split("-")[0].lower()
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "fr" if value.lower().startswith("fr") else "en"
+    code = locale.getlocale()[0] or ""
+    return "fr" if code.lower().startswith("fr") else "en"
+
+
+def load_labs(lang: str | None = None, content: Path = CONTENT_DIR) -> tuple[list[Lab], list[str]]:
+    """Every shipped lab that parses (in course order), and one line per lab that does not."""
+    labs, broken = [], []
+    for path in lab_files(content):
+        try:
+            labs.append(parse_lab(path, lang))
+        except LabFileError as exc:
+            broken.append(str(exc))
+    labs.sort(key=lambda lab: (lab.order, lab.id))
+    return labs, broken
+
+
+def find_lab(ref: str, lang: str | None = None) -> Lab:
+    """A lab by id (shipped) or by path (a lab.md or its folder); NetlabError if none or broken."""
+    path = Path(ref)
+    candidates = []
+    if "/" in ref or ref.endswith(".md") or path.exists():
+        candidates.append(path / "lab.md" if path.is_dir() else path)
+    else:
+        candidates.append(CONTENT_DIR / ref / "lab.md")
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                return parse_lab(candidate, lang)
+            except LabFileError as exc:
+                raise NetlabError(f"lab {ref} is broken: {exc}") from None
+    known = ", ".join(p.parent.name for p in lab_files())
+    raise NetlabError(f"no lab {ref!r} (labs: {known})")
+
+
+def missing_requirements(lab: Lab) -> list[str]:
+    """Requirements of the lab whose programs are not installed here."""
+    missing = []
+    for requirement in lab.requires:
+        program = REQUIREMENTS.get(requirement, requirement)
+        if shutil.which(program) is None and not (program == "sshd" and Path("/usr/sbin/sshd").exists()):
+            missing.append(requirement)
+    return missing

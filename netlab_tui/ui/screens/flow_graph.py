@@ -1,0 +1,78 @@
+"""Flow graph: one conversation as an ASCII ladder — who sent what, in which order, and when.
+
+The initiator is on the left. From netlab's own events the ladder shows connect, the data both ways and
+the close; from a capture (``netlab open file.pcap``) every packet, with SYN / SYN-ACK / ACK, the
+relative seq/ack numbers and FIN. Enter on an arrow selects its event in the traffic log.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ...engine.conversations import flow_graph
+from ...engine.journal import Journal
+from ..widgets.lines_view import LinesView
+
+
+class FlowGraphScreen(Screen[int | None]):
+    BINDINGS = [
+        Binding("escape,q", "close", "Back", id="flow.close"),
+        Binding("s", "follow_stream", "Follow stream", id="flow.stream"),
+    ]
+
+    DEFAULT_CSS = """
+    FlowGraphScreen > Vertical { border: round $accent; border-title-color: $text; }
+    """
+
+    def __init__(self, journal: Journal, conn: str) -> None:
+        super().__init__()
+        self.journal = journal
+        self.conn = conn
+        self._seen_total = -1
+        self._width = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Flow graph {self.conn}"
+            yield LinesView(id="flow-lines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self._refresh_if_new)
+        self.query_one(LinesView).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._width:
+            self._width = event.size.width
+            self.refresh_graph(keep_cursor=True)
+
+    def _refresh_if_new(self) -> None:
+        if self.journal.total != self._seen_total:
+            self.refresh_graph(keep_cursor=True)
+
+    def refresh_graph(self, keep_cursor: bool = False) -> None:
+        self._seen_total = self.journal.total
+        width = max(60, (self._width or self.size.width or 100) - 4)
+        view = flow_graph(self.journal.events(), self.conn, width=width)
+        self.query_one(LinesView).set_lines(view.lines, view.seqs, keep_cursor=keep_cursor)
+        self.query_one(Vertical).border_title = view.title
+
+    def action_follow_stream(self) -> None:
+        from .follow_stream import FollowStreamScreen
+
+        self.app.push_screen(FollowStreamScreen(self.journal, self.conn), callback=self._from_stream)
+
+    def _from_stream(self, seq: int | None) -> None:
+        if seq is not None:
+            self.dismiss(seq)
+
+    def on_lines_view_jump(self, message: LinesView.Jump) -> None:
+        self.dismiss(message.seq)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

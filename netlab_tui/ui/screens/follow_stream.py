@@ -1,0 +1,98 @@
+"""Follow stream: both directions of one conversation in order, coloured per direction.
+
+Wireshark's "Follow TCP Stream": what the client sent in one colour, what the server sent in the other,
+as text, a hex dump or raw hex (``t`` / ``x`` / ``r``). Enter on any line closes the screen and selects
+the event the line came from in the traffic log. The stream grows while the conversation is live.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from rich.text import Text
+
+from ...engine.conversations import follow_stream, render_stream
+from ...engine.journal import Journal
+from ..widgets.inspector import TAG_STYLES
+from ..widgets.lines_view import LinesView
+
+
+class FollowStreamScreen(Screen[int | None]):
+    """Dismissed with the seq of the event to select, or None."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Back", id="stream.close"),
+        Binding("t", "mode('text')", "Text", id="stream.text"),
+        Binding("x", "mode('hex')", "Hex", id="stream.hex"),
+        Binding("r", "mode('raw')", "Raw", id="stream.raw"),
+        Binding("g", "flow_graph", "Flow graph", id="stream.flow"),
+    ]
+
+    DEFAULT_CSS = """
+    FollowStreamScreen > Vertical { border: round $accent; border-title-color: $text; }
+    FollowStreamScreen #stream-legend { height: 1; padding: 0 1; }
+    """
+
+    def __init__(self, journal: Journal, conn: str, mode: str = "text") -> None:
+        super().__init__()
+        self.journal = journal
+        self.conn = conn
+        self.mode = mode
+        self._seen_total = -1
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Follow stream {self.conn}"
+            yield Static("", id="stream-legend")
+            yield LinesView(id="stream-lines")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_stream()
+        self.set_interval(0.5, self._refresh_if_new)
+        self.query_one(LinesView).focus()
+
+    def _refresh_if_new(self) -> None:
+        if self.journal.total != self._seen_total:
+            self.refresh_stream(keep_cursor=True)
+
+    def refresh_stream(self, keep_cursor: bool = False) -> None:
+        self._seen_total = self.journal.total
+        stream = follow_stream(self.journal.events(), self.conn)
+        view = render_stream(stream, self.mode)
+        lines = self.query_one(LinesView)
+        lines.set_lines(view.lines, view.seqs, keep_cursor=keep_cursor)
+        client = stream.local if stream.initiator == "local" else stream.peer
+        server = stream.peer if stream.initiator == "local" else stream.local
+        client_tag = "out" if stream.initiator == "local" else "in"
+        server_tag = "in" if client_tag == "out" else "out"
+        legend = Text()
+        legend.append(f"{client or '?'} (client)", style=TAG_STYLES[client_tag])
+        legend.append("  ⇄  ")
+        legend.append(f"{server or '?'} (server)", style=TAG_STYLES[server_tag])
+        legend.append(f"   {self.mode} · {len(stream.chunks)} chunks · Enter: go to the event", style="dim")
+        self.query_one("#stream-legend", Static).update(legend)
+        self.query_one(Vertical).border_title = view.title
+
+    def action_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.refresh_stream()
+
+    def action_flow_graph(self) -> None:
+        from .flow_graph import FlowGraphScreen
+
+        self.app.push_screen(FlowGraphScreen(self.journal, self.conn), callback=self._from_graph)
+
+    def _from_graph(self, seq: int | None) -> None:
+        if seq is not None:
+            self.dismiss(seq)
+
+    def on_lines_view_jump(self, message: LinesView.Jump) -> None:
+        self.dismiss(message.seq)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

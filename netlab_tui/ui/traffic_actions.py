@@ -1,0 +1,129 @@
+"""What the log, the inspector and the command palette can do with traffic: follow a stream, show the
+conversations or a flow graph, filter to a conversation, jump to an event, save a capture.
+
+Plain functions of the app, so a key in the log, a palette command and a screen all do the same thing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..engine.events import TrafficEvent
+
+if TYPE_CHECKING:
+    from .app import NetlabApp
+    from .widgets.filter_bar import FilterBar
+    from .widgets.traffic_log import TrafficLog
+
+
+def _log(app: "NetlabApp") -> "TrafficLog":
+    from .widgets.traffic_log import TrafficLog
+
+    return app.screen_stack[0].query_one(TrafficLog)
+
+
+def _filter_bar(app: "NetlabApp") -> "FilterBar":
+    from .widgets.filter_bar import FilterBar
+
+    return app.screen_stack[0].query_one(FilterBar)
+
+
+def conversation_of(event: TrafficEvent | None) -> str | None:
+    """The conversation to follow for an event: its ``conn`` (an HTTP exchange names its own)."""
+    if event is None:
+        return None
+    return event.conn
+
+
+def _selected_conn(app: "NetlabApp") -> str | None:
+    conn = conversation_of(_log(app).selected)
+    if conn is None:
+        app.notify("select an event that belongs to a conversation (a connection, exchange or process) first",
+                   severity="warning", timeout=3)
+    return conn
+
+
+def jump_to_event(app: "NetlabApp", seq: int | None) -> None:
+    """Select event ``seq`` in the log (clearing a filter that hides it)."""
+    if seq is None:
+        return
+    log = _log(app)
+    log.follow = False
+    if not log.select_seq(seq):
+        bar = _filter_bar(app)
+        if bar.applied.strip():
+            bar.set_filter("")
+            log.follow = False
+            if log.select_seq(seq):
+                app.notify(f"filter cleared to show event #{seq}", timeout=3)
+                return
+        app.notify(f"event #{seq} is no longer in the log", severity="warning", timeout=3)
+        return
+    log.focus()
+
+
+def filter_to_conn(app: "NetlabApp", conn: str) -> None:
+    _filter_bar(app).set_filter(f"conn {conn}")
+    _log(app).focus()
+
+
+def open_follow_stream(app: "NetlabApp", conn: str | None = None) -> None:
+    from .screens.follow_stream import FollowStreamScreen
+
+    conn = conn or _selected_conn(app)
+    if conn:
+        app.push_screen(FollowStreamScreen(app.journal, conn), callback=lambda seq: jump_to_event(app, seq))
+
+
+def open_flow_graph(app: "NetlabApp", conn: str | None = None) -> None:
+    from .screens.flow_graph import FlowGraphScreen
+
+    conn = conn or _selected_conn(app)
+    if conn:
+        app.push_screen(FlowGraphScreen(app.journal, conn), callback=lambda seq: jump_to_event(app, seq))
+
+
+def open_conversations(app: "NetlabApp") -> None:
+    from .screens.conversations import ConversationsScreen
+
+    def done(result: tuple[str, str] | None) -> None:
+        if result is None:
+            return
+        what, value = result
+        if what == "filter":
+            filter_to_conn(app, value)
+        elif what == "event":
+            jump_to_event(app, int(value))
+
+    app.push_screen(ConversationsScreen(app.journal), callback=done)
+
+
+def save_capture(app: "NetlabApp") -> None:
+    """Ask for a path, then write the events the log shows as a pcap, in a thread."""
+    from .screens.save_capture import SaveCaptureScreen
+
+    log = _log(app)
+    log.flush()
+    events = list(log.rows)
+    filtered = bool(_filter_bar(app).applied.strip())
+
+    def write(path: Path | None) -> None:
+        if path is None:
+            return
+
+        def work() -> None:
+            from ..engine.capture import write_pcap
+            from ..engine.sessions import NetlabError
+
+            try:
+                count = write_pcap(events, path)
+            except NetlabError as exc:
+                app.call_from_thread(app.notify, str(exc), title="Capture not saved", severity="error")
+                return
+            app.call_from_thread(app.notify, f"{count:,} packets from {len(events):,} events written to {path}",
+                                 title="Capture saved")
+
+        app.run_worker(work, thread=True, group="save-capture", exit_on_error=False)
+
+    app.push_screen(SaveCaptureScreen(len(events), filtered), callback=write)
