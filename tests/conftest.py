@@ -43,8 +43,9 @@ class ServeProcess:
     """A ``netlab serve ... --json`` child; ``.port`` and ``.host`` come from its first (listen) event."""
 
     def __init__(self, *args: str) -> None:
+        # Unbuffered: events() selects on the pipe, so no line may wait unseen in a Python buffer.
         self.proc = subprocess.Popen(netlab_cmd("serve", *args, "--json"), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, bufsize=0)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError(f"serve did not start: {self.proc.stderr.read().decode()}")

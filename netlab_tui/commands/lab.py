@@ -223,7 +223,8 @@ async def _solve(lab: Lab, args: argparse.Namespace) -> int:
             ok = status.answered.get(question.id)
             out.line(f"    {PASS if ok else FAIL} question: {runner.render(question.prompt)}")
         for result in status.scripts.values():
-            if result.error or (result.exit_code not in (0, None) and not status.passed):
+            crashed = result.exit_code not in (0, None) and not result.background
+            if result.error or (crashed and not status.passed):
                 out.line(f"    script {result.name}: {result.error or f'exit {result.exit_code}'}")
                 tail = result.stderr.strip().splitlines()[-3:]
                 for line in tail:

@@ -253,6 +253,8 @@ class _Parser:
             self.take()
             if self.peek().type == ")":
                 raise FilterError("empty parentheses", token.pos, self.peek().end)
+            if self.peek().type == "end":
+                raise FilterError("missing ) for this (", token.pos, token.end)
             inner = self.expr()
             close = self.peek()
             if close.type != ")":

@@ -19,6 +19,7 @@ import shlex
 import time
 import urllib.parse
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -253,7 +254,11 @@ class HttpResult:
 
 # -- capturing the wire ----------------------------------------------------------------------------------
 class _Capture:
-    __slots__ = ("sent", "received", "local", "peer", "t0", "connected", "first_byte", "new_connection")
+    """What one request put on the wire and got back, and callbacks so the journal hears of the
+    connection and of the sent request as they happen (not after the response)."""
+
+    __slots__ = ("sent", "received", "local", "peer", "t0", "connected", "first_byte", "new_connection",
+                 "on_connect", "on_sent", "reported_sent")
 
     def __init__(self) -> None:
         self.sent = bytearray()
@@ -264,6 +269,15 @@ class _Capture:
         self.connected: float | None = None
         self.first_byte: float | None = None
         self.new_connection = False
+        self.on_connect: Callable[[], None] | None = None
+        self.on_sent: Callable[[], None] | None = None
+        self.reported_sent = False
+
+    def request_sent(self) -> None:
+        if not self.reported_sent and self.sent:
+            self.reported_sent = True
+            if self.on_sent is not None:
+                self.on_sent()
 
 
 _capture: contextvars.ContextVar[_Capture | None] = contextvars.ContextVar("netlab_http_capture", default=None)
@@ -276,8 +290,10 @@ class _RecordingStream(httpcore.AsyncNetworkStream):
         self.peer = sockaddr_str(stream.get_extra_info("server_addr"))
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data = await self._stream.read(max_bytes, timeout)
         capture = _capture.get()
+        if capture is not None:
+            capture.request_sent()  # HTTP/1.1: the whole request is out before the response is read
+        data = await self._stream.read(max_bytes, timeout)
         if capture is not None:
             if capture.first_byte is None:
                 capture.first_byte = time.perf_counter()
@@ -315,6 +331,8 @@ class _RecordingBackend(httpcore.AsyncNetworkBackend):
             capture.connected = time.perf_counter()
             capture.new_connection = True
             capture.local, capture.peer = stream.local, stream.peer
+            if capture.on_connect is not None:
+                capture.on_connect()
         return stream
 
     async def connect_unix_socket(self, path, timeout=None, socket_options=None):
@@ -397,6 +415,12 @@ class HttpClient(Session):
         assert self._client is not None
         conn = new_conn_id("http")
         capture = _Capture()
+        capture.on_connect = lambda: self.emit(
+            "connect", local=capture.local, peer=capture.peer, conn=conn, message=f"connected to {capture.peer}",
+            meta={"url": str(request.url)})
+        capture.on_sent = lambda: self.emit(
+            "request", direction="out", payload=bytes(capture.sent), local=capture.local, peer=capture.peer,
+            conn=conn, meta=_request_meta(request))
         token = _capture.set(capture)
         where = request.url.netloc.decode("ascii", "replace")
         request.extensions = {**request.extensions, "timeout": timeout.as_dict()}
@@ -405,18 +429,14 @@ class HttpClient(Session):
             response = await self._client.send(request, follow_redirects=False)
         except httpx.HTTPError as exc:
             message = _explain(exc, where, timeout.read)
-            if capture.sent:
-                self.emit("request", direction="out", payload=bytes(capture.sent), local=capture.local,
-                          peer=capture.peer, conn=conn, meta=_request_meta(request))
+            capture.request_sent()
             self.emit("error", local=capture.local, peer=capture.peer, conn=conn, message=message,
                       meta={"method": request.method, "url": str(request.url)})
             raise NetlabError(message) from None
         finally:
             _capture.reset(token)
         end = time.perf_counter()
-        if capture.new_connection:
-            self.emit("connect", local=capture.local, peer=capture.peer, conn=conn,
-                      message=f"connected to {capture.peer}", meta={"url": str(request.url)})
+        capture.request_sent()
         hop = HttpExchange(
             conn=conn,
             method=request.method,
@@ -437,8 +457,6 @@ class HttpClient(Session):
             ttfb_ms=_ms(capture.t0, capture.first_byte),
             total_ms=round((end - capture.t0) * 1000, 3),
         )
-        self.emit("request", direction="out", payload=hop.raw_sent, local=hop.local, peer=hop.peer, conn=conn,
-                  meta=_request_meta(request))
         self.emit("response", direction="in", payload=hop.raw_received, local=hop.local, peer=hop.peer,
                   conn=conn, meta={"method": hop.method, "url": hop.url, "path": request.url.path,
                                    "status": hop.status, "reason": hop.reason, "elapsed_ms": hop.total_ms,

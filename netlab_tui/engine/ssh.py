@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import difflib
+import functools
 import getpass
+import logging
 import os
 import select
 import socket
@@ -35,6 +38,10 @@ from .events import format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
 from .netutil import check_port, connect_error
 from .sessions import NetlabError, Session
+
+# paramiko logs socket errors it also raises; netlab reports those itself (one line, in the journal), so
+# without a handler configured by the user they must not reach stderr through logging's last resort.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 SSH_PORT = 22
 DEFAULT_TIMEOUT = 10.0
@@ -537,6 +544,7 @@ class SshSession(Session):
         self._thread: threading.Thread | None = None
         self._exited = asyncio.Event()
         self._started_at = 0.0
+        self._context = contextvars.copy_context()
 
     @property
     def description(self) -> str:
@@ -546,14 +554,16 @@ class SshSession(Session):
 
     def _emit(self, kind: str, **fields: Any) -> None:
         """From the connection thread; a loop that is already gone loses the event, nothing else."""
-        with contextlib.suppress(RuntimeError):
-            self.emit_threadsafe(kind, **fields)
+        if self._loop is not None:
+            _call_soon(self._loop, self._context, functools.partial(self.emit, kind, **fields))
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         self._exited = asyncio.Event()
         self._cancel = threading.Event()
         self._started_at = time.monotonic()
+        # Callbacks from the thread run in the starter's context (a UI framework keeps its state there).
+        self._context = contextvars.copy_context()
         logged_in: asyncio.Future[None] = loop.create_future()
         self._connection = SshConnection(self.target, self._emit, self.conn)
         self._thread = threading.Thread(target=self._main, args=(loop, logged_in), name=f"netlab {self.name}",
@@ -591,13 +601,13 @@ class SshSession(Session):
             connection.start_command(self.command)
         except NetlabError as exc:
             connection.close()
-            _call_soon(loop, settle, exc)
+            _call_soon(loop, self._context, settle, exc)
             return
         except Exception as exc:  # paramiko raises more than it documents; still one line for the user
-            _call_soon(loop, settle, NetlabError(f"SSH with {self.target.address} failed: {exc!r}"))
+            _call_soon(loop, self._context, settle, NetlabError(f"SSH with {self.target.address} failed: {exc!r}"))
             connection.close()
             return
-        _call_soon(loop, settle, None)
+        _call_soon(loop, self._context, settle, None)
         code: int | None = None
         error: str | None = None
         try:
@@ -608,7 +618,7 @@ class SshSession(Session):
             error = f"SSH with {self.target.address} failed: {exc!r}"
         finally:
             connection.close()
-            _call_soon(loop, self._on_exit, code, error)
+            _call_soon(loop, self._context, self._on_exit, code, error)
 
     def _output(self, kind: str, data: bytes) -> None:
         if self.collect:
@@ -669,9 +679,10 @@ class SshSession(Session):
             await asyncio.get_running_loop().run_in_executor(None, connection.close_stdin)
 
 
-def _call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
+def _call_soon(loop: asyncio.AbstractEventLoop, context: contextvars.Context, fn: Callable[..., None],
+               *args: Any) -> None:
     with contextlib.suppress(RuntimeError):  # the loop closed while we were blocked
-        loop.call_soon_threadsafe(fn, *args)
+        loop.call_soon_threadsafe(fn, *args, context=context)
 
 
 # -- the same command on several hosts ---------------------------------------------------------------------

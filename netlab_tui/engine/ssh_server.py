@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import getpass
 import hmac
+import logging
 import os
 import pwd
 import secrets
@@ -39,6 +42,10 @@ from .events import format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
 from .netutil import bind_error, check_port, is_all_interfaces, resolve
 from .sessions import NetlabError, Session
+
+# paramiko logs socket errors it also raises; netlab reports those itself (one line, in the journal), so
+# without a handler configured by the user they must not reach stderr through logging's last resort.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 READ_CHUNK = 32768
 KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
@@ -128,21 +135,24 @@ class SshLabServer(Session):
         self.host_key: paramiko.PKey | None = None
         self.authorized: list[tuple[str, bytes, str]] = []
         self.address: str | None = None
-        self.connections = 0
+        self.connections: dict[str, str | None] = {}  # open connections: conn id -> peer
+        self.total_connections = 0
         self._sock: socket.socket | None = None
         self._accept_task: asyncio.Task | None = None
         self._transports: set[paramiko.Transport] = set()
         self._processes: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._context = contextvars.copy_context()
 
     @property
     def description(self) -> str:
-        return f"{self.address or format_addr(self.host, self.port)}  {len(self._transports)} conn"
+        return f"{self.address or format_addr(self.host, self.port)}  {len(self.connections)} conn"
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
+        self._context = contextvars.copy_context()
         self._stopping.clear()
         self.host_key, created = await loop.run_in_executor(None, load_or_create_host_key, self.host_key_path)
         keys_file = self.authorized_keys_path
@@ -220,8 +230,18 @@ class SshLabServer(Session):
 
     # -- events from threads -----------------------------------------------------------------------------
     def _emit(self, kind: str, **fields: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: the server is shutting down
-            self.emit_threadsafe(kind, **fields)
+        self._call_soon(functools.partial(self.emit, kind, **fields))
+
+    def _call_soon(self, fn: Any) -> None:
+        """Run ``fn`` on the loop, in the context the server was started in (a UI keeps its state there)."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: the server is shutting down
+                loop.call_soon_threadsafe(fn, context=self._context)
+
+    def _changed_threadsafe(self) -> None:
+        """Tell the registry's listeners (the Servers table) from a connection thread."""
+        self._call_soon(self._changed)
 
     # -- one connection (its own thread) -------------------------------------------------------------------
     def _serve(self, sock: socket.socket, addr: Any) -> None:
@@ -235,7 +255,9 @@ class SshLabServer(Session):
         transport.add_server_key(self.host_key)
         with self._lock:
             self._transports.add(transport)
-            self.connections += 1
+            self.connections[cid] = peer
+            self.total_connections += 1
+        self._changed_threadsafe()
         interface = _LabInterface(self, where)
         closed_by = "peer"
         started = time.monotonic()
@@ -267,7 +289,9 @@ class SshLabServer(Session):
         finally:
             with self._lock:
                 self._transports.discard(transport)
+                self.connections.pop(cid, None)
             transport.close()
+            self._changed_threadsafe()
             self._emit("close", message=f"{peer} disconnected" if closed_by == "peer" else "closed by server",
                        meta={"by": closed_by, "duration": round(time.monotonic() - started, 6)}, **where)
 

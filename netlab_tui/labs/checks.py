@@ -60,6 +60,7 @@ class ScriptResult:
     running: bool = False
     error: str | None = None  # could not start, never listened …
     duration: float = 0.0
+    background: bool = False  # a server or long-running client, stopped by netlab
 
 
 @dataclass

@@ -55,7 +55,8 @@ class ScriptSpec:
     """A learner's program the lab runs from the workspace (``lab:script``).
 
     With ``listen`` set it is a server: started, awaited until it accepts connections on that port,
-    kept running while the step is current, restarted when a file is saved.
+    kept running while the step is current, restarted when a file is saved. ``background`` alone is a
+    long-running client (a chat bot, a directory watcher): started, and kept running the same way.
     """
 
     name: str
@@ -66,11 +67,8 @@ class ScriptSpec:
     env: dict[str, str] = field(default_factory=dict)
     interpreter: str | None = None  # default by extension: .py -> this Python, .php -> php, .sh -> sh
     listen: str | None = None  # a port (template) the script serves on
+    background: bool = False  # keeps running while the step is current (always true with listen)
     line: int = 0
-
-    @property
-    def background(self) -> bool:
-        return self.listen is not None
 
 
 @dataclass

@@ -297,7 +297,8 @@ def _server(block: Block, problems: _Problems) -> ServerSpec | None:
 
 
 def _script(block: Block, problems: _Problems) -> ScriptSpec | None:
-    f = _Fields(block, problems, {"name", "file", "args", "stdin", "timeout", "env", "interpreter", "listen"})
+    f = _Fields(block, problems, {"name", "file", "args", "stdin", "timeout", "env", "interpreter", "listen",
+                                  "background"})
     file = f.string("file", required=True)
     default_name = re.sub(r"[^a-z0-9_-]+", "-", Path(file).stem.lower()).strip("-") or "script" if file else None
     name = f.name("name", default_name)
@@ -306,6 +307,7 @@ def _script(block: Block, problems: _Problems) -> ScriptSpec | None:
     timeout = f.number("timeout", 10.0, minimum=0.1, maximum=600)
     env = f.table("env")
     interpreter = f.string("interpreter")
+    background = f.boolean("background", False)
     listen = f.data.get("listen")
     if listen is not None and not isinstance(listen, (str, int)):
         f.error("listen", "listen must be a port (a number or a variable such as \"{{ ports.mine }}\")")
@@ -315,7 +317,8 @@ def _script(block: Block, problems: _Problems) -> ScriptSpec | None:
         return None
     return ScriptSpec(name=name, file=file, args=args, stdin=stdin, timeout=timeout,
                       env={str(k): str(v) for k, v in env.items()}, interpreter=interpreter,
-                      listen=str(listen) if listen is not None else None, line=block.line)
+                      listen=str(listen) if listen is not None else None,
+                      background=background or listen is not None, line=block.line)
 
 
 def _action(block: Block, problems: _Problems) -> ActionSpec | None:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 import shlex
+import shutil
 import sys
+import tempfile
 import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..engine.catalog import server_kinds
@@ -35,6 +39,7 @@ from .workspace import ScriptRun, Workspace, WorkspaceWatcher, free_port
 STEP_EVENT_LIMIT = 50_000  # events kept for the current step's checks
 EVALUATE_DELAY = 0.05  # coalesce bursts of events into one evaluation
 LISTEN_TIMEOUT = 10.0
+BACKGROUND_SETTLE = 0.5  # seconds a background client gets to start before the checks run
 
 
 @dataclass
@@ -114,16 +119,18 @@ class LabRunner:
         self._rerun = False
         self._watcher: WorkspaceWatcher | None = None
         self._passed_now = False  # this visit of the step passed (sticky until the step changes)
+        self._rundir: Path | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self, step: int | str | None = None, *, run: bool = True) -> None:
         """Start the lab's servers, define its variables, prepare the workspace, enter a step."""
         await self.session.start()
+        self._rundir = Path(tempfile.mkdtemp(prefix=f"netlab-{self.lab.id}-"))
         self.variables = Variables({
-            "host": "127.0.0.1", "workspace": str(self.workspace.path), "python": sys.executable,
-            "lab.id": self.lab.id,
+            "host": "127.0.0.1", "workspace": str(self.workspace.path), "rundir": str(self._rundir),
+            "python": sys.executable, "lab.id": self.lab.id,
         })
-        self.env = {"NETLAB_HOST": "127.0.0.1", "NETLAB_LAB": self.lab.id}
+        self.env = {"NETLAB_HOST": "127.0.0.1", "NETLAB_LAB": self.lab.id, "NETLAB_RUNDIR": str(self._rundir)}
         for port_name in self.lab.ports:
             port = free_port()
             self.variables.set(f"ports.{port_name}", port)
@@ -169,6 +176,22 @@ class LabRunner:
         self.env[f"NETLAB_{_env_name(spec.name)}_HOST"] = host
         self.env[f"NETLAB_{_env_name(spec.name)}_PORT"] = str(port)
 
+    async def _revive_servers(self) -> None:
+        """Start again the lab's servers that stopped themselves (a FIN datagram, a QUIT), on the same port,
+        so that the step can be tried again."""
+        for name, session in self.servers.items():
+            if session.running:
+                continue
+            try:
+                await session.start()
+            except (NetlabError, OSError) as exc:
+                self.session.emit("error", message=f"cannot restart server {name}: {exc}", meta={"lab": self.lab.id})
+                continue
+            if session.registry is None:
+                self.registry.add(session)
+            self.session.emit("info", message=f"server {name} restarted on {self.variables[name + '.address']}",
+                              meta={"lab": self.lab.id, "server": name})
+
     async def stop(self) -> None:
         self.unwatch()
         if self._evaluate_handle is not None:
@@ -187,6 +210,9 @@ class LabRunner:
             self.session.emit("info", message=f"lab {self.lab.id} stopped", meta={"lab": self.lab.id})
         await self.session.stop()
         self.started = False
+        if self._rundir is not None:
+            shutil.rmtree(self._rundir, ignore_errors=True)
+            self._rundir = None
 
     async def __aenter__(self) -> "LabRunner":
         await self.start()
@@ -215,6 +241,7 @@ class LabRunner:
             raise NetlabError(f"lab {self.lab.id} has steps 1 to {len(self.lab.steps)}")
         await self._cancel_run()
         await self._stop_scripts()
+        await self._revive_servers()
         self.index = index
         self._events.clear()
         self._results = {}
@@ -338,6 +365,7 @@ class LabRunner:
         self._notify()
         try:
             await self._stop_scripts()
+            await self._revive_servers()
             for spec in step.scripts:
                 if spec.background:
                     await self._start_background(spec)
@@ -359,7 +387,16 @@ class LabRunner:
         except NetlabError as exc:
             run.result.error = str(exc)
             return
-        port_text = self.variables.render(spec.listen or "")
+        if spec.listen is None:  # a long-running client: give it a moment to connect, and to fail
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(BACKGROUND_SETTLE):
+                    await run.exited.wait()
+            if run.exited.is_set():
+                tail = run.result.stderr.strip().splitlines()[-1:]
+                run.result.error = (f"{spec.file} exited with status {run.result.exit_code} instead of running"
+                                    + (f": {tail[0][:120]}" if tail else ""))
+            return
+        port_text = self.variables.render(spec.listen)
         try:
             port = int(port_text)
         except ValueError:
@@ -512,8 +549,12 @@ class LabRunner:
         if any(isinstance(c, ProbeCondition) for check in step.checks for c in check.condition.walk()):
             await self.run_probes(time.monotonic() + timeout)
         await self.wait_passed(timeout)
+        # Judged while the learner's servers still run; stopping them must not change the verdict.
+        final = self.evaluate()
+        verdict = dataclasses.replace(final, checks=list(final.checks), answered=dict(final.answered),
+                                      scripts=dict(final.scripts))
         await self._stop_scripts()
-        return self.evaluate()
+        return verdict
 
     async def run_scripts_for_solve(self) -> None:
         step = self.step

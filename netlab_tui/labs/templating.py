@@ -9,7 +9,8 @@ from typing import Any
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\s*\}\}")
 
 # Variables every running lab defines, besides those of its servers and ports.
-BUILTIN_VARIABLES = ("host", "workspace", "python", "lab.id")
+# rundir: a folder of this run only, outside the watched workspace (server databases, scratch files).
+BUILTIN_VARIABLES = ("host", "workspace", "rundir", "python", "lab.id")
 # What a server named NAME defines: {{ NAME.host }} …
 SERVER_ATTRIBUTES = ("host", "port", "address", "url", "source")
 

@@ -126,7 +126,7 @@ class ScriptRun(Session):
         self.workspace = workspace
         self.variables = variables
         self.extra_env = dict(env or {})
-        self.result = ScriptResult(name=spec.name, command=[], file=spec.file)
+        self.result = ScriptResult(name=spec.name, command=[], file=spec.file, background=spec.background)
         self.process: asyncio.subprocess.Process | None = None
         self.conn = f"script-{id(self)}"
         self._readers: list[asyncio.Task] = []

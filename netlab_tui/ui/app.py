@@ -55,8 +55,9 @@ class NetlabApp(App[int]):
 
     def __init__(self, journal: Journal | None = None, registry: SessionRegistry | None = None) -> None:
         super().__init__()
-        self.journal = journal or Journal()
-        self.registry = registry or SessionRegistry(self.journal)
+        # `is None`, not `or`: an empty Journal/SessionRegistry is falsy (both have __len__)
+        self.journal = journal if journal is not None else Journal()
+        self.registry = registry if registry is not None else SessionRegistry(self.journal)
         self._panes = pane_classes()
         self._subscription = None
         self.initial_filter = ""  # `netlab open FILE --filter ...`
@@ -98,6 +99,8 @@ class NetlabApp(App[int]):
             self._subscription.unsubscribe()
 
     def _update_counts(self) -> None:
+        if not self.query(TrafficLog):  # the interval can tick once more while the app shuts down
+            return
         log = self.query_one(TrafficLog)
         box = self.query_one("#log-box")
         parts = [f"{self.journal.total:,} events"]
@@ -148,7 +151,8 @@ class NetlabApp(App[int]):
     # -- log and inspector ---------------------------------------------------------------------------
     @on(TrafficLog.Selected)
     def _event_selected(self, message: TrafficLog.Selected) -> None:
-        self.query_one(Inspector).show(message.event)
+        for inspector in self.query(Inspector):  # none while the app shuts down
+            inspector.show(message.event)
 
     @on(TrafficLog.Inspect)
     def _inspect(self, message: TrafficLog.Inspect) -> None:

@@ -12,6 +12,8 @@ import importlib
 PANE_MODULES: tuple[str, ...] = (
     "netlab_tui.ui.widgets.servers_pane",
     "netlab_tui.ui.widgets.tcp_client_pane",
+    "netlab_tui.ui.widgets.http_client_pane",
+    "netlab_tui.ui.widgets.rpc_pane",
     "netlab_tui.ui.widgets.shell_pane",
     "netlab_tui.ui.widgets.ssh_pane",
     "netlab_tui.ui.widgets.scan_pane",

@@ -53,8 +53,10 @@ def jump_to_event(app: "NetlabApp", seq: int | None) -> None:
     if not log.select_seq(seq):
         bar = _filter_bar(app)
         if bar.applied.strip():
-            bar.set_filter("")
+            bar.set_filter("", apply=False)
+            bar.applied = ""
             log.follow = False
+            log.set_filter(None, app.journal.events())
             if log.select_seq(seq):
                 app.notify(f"filter cleared to show event #{seq}", timeout=3)
                 return

@@ -8,7 +8,7 @@ import pytest
 
 from netlab_tui.engine.events import CONTRACT_KEYS
 
-from ..conftest import run_netlab
+from tests.conftest import run_netlab
 
 
 @pytest.fixture

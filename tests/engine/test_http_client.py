@@ -58,6 +58,8 @@ async def test_raw_bytes_match_what_the_server_saw(lab, client, journal):
     assert request_event.direction == "out" and request_event.payload == hop.raw_sent
     assert response_event.direction == "in" and response_event.meta["status"] == 200
     assert request_event.conn == response_event.conn == hop.conn
+    # journaled as they happened: the request leaves before the server sees it, the answer comes after
+    assert request_event.seq < server_request.seq < server_response.seq < response_event.seq
 
 
 async def test_json_form_and_raw_bodies(lab, client):

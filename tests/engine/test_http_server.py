@@ -480,10 +480,10 @@ async def test_curl_against_netlab_serve(serve, tmp_path):
                          capture_output=True, timeout=10)
     assert out.stdout.startswith(b"HTTP/1.1 200 OK")
     assert json.loads(out.stdout.split(b"\r\n\r\n", 1)[1])["status"] == "busy"
-    found = server.events(until=lambda e: e["kind"] == "response")
+    assert server.stop() == 0
+    found = [json.loads(line) for line in server.proc.stdout.read().splitlines()]
     request = next(e for e in found if e["kind"] == "request")
     response = next(e for e in found if e["kind"] == "response")
     assert bytes.fromhex(request["hex"]).startswith(b"PATCH /api/users/3 HTTP/1.1\r\n")
     assert bytes.fromhex(response["hex"]) == out.stdout
     assert request["meta"]["method"] == "PATCH" and response["meta"]["status"] == 200
-    assert server.stop() == 0

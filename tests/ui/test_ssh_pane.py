@@ -34,6 +34,11 @@ async def wait_for(pilot, condition, timeout=15.0):
         await pilot.pause(0.05)
 
 
+async def wait_for_dialog(pilot, app) -> None:
+    await wait_for(pilot, lambda: isinstance(app.screen, TrustHostScreen))
+    await pilot.pause()  # laid out, so a click lands on the buttons
+
+
 def status(app) -> str:
     return str(app.query_one("#ssh-status", Label).content)
 
@@ -55,7 +60,7 @@ async def test_unknown_host_asks_with_the_fingerprint_and_remembers_only_when_tr
         await open_pane(pilot, app, host=f"127.0.0.1:{sshd.port}", key=sshd.client_key, known_hosts=known,
                         command="echo out; echo err >&2; exit 5")
         await pilot.click("#ssh-run")
-        await wait_for(pilot, lambda: isinstance(app.screen, TrustHostScreen))
+        await wait_for_dialog(pilot, app)
         shown = str(app.screen.query_one("#trust-fingerprint", Static).content)
         assert sshd.fingerprint in shown and "ssh-ed25519" in shown
         assert app.focused is app.screen.query_one("#trust-no")  # the safe answer is the default
@@ -64,7 +69,7 @@ async def test_unknown_host_asks_with_the_fingerprint_and_remembers_only_when_tr
         assert not known.exists()
 
         await pilot.click("#ssh-run")
-        await wait_for(pilot, lambda: isinstance(app.screen, TrustHostScreen))
+        await wait_for_dialog(pilot, app)
         await pilot.click("#trust-yes")
         await wait_for(pilot, lambda: "remote exit status 5" in status(app))
         lines = app.query_one("#ssh-output", RichLog).lines
@@ -134,7 +139,7 @@ async def test_several_hosts_side_by_side_with_a_diff(sshd, tmp_path):  # noqa: 
         pane = await open_pane(pilot, app, host=hosts, key=sshd.client_key, known_hosts=known,
                                command="echo same; echo $SSH_CONNECTION | cut -d' ' -f4")
         await pilot.click("#ssh-run")
-        await wait_for(pilot, lambda: isinstance(app.screen, TrustHostScreen))
+        await wait_for_dialog(pilot, app)
         assert lab.host_key.fingerprint in str(app.screen.query_one("#trust-fingerprint", Static).content)
         await pilot.click("#trust-yes")
         await wait_for(pilot, lambda: "outputs differ" in status(app))

@@ -75,6 +75,7 @@ class Effects:
     error: str | None = None  # where the walk stopped, for a truncated or malformed pickle
     stopped: bool = False  # reached STOP
     result: str | None = None  # what loads would return, described
+    ops: int = 0  # opcodes read
 
 
 def _args_text(args: Any) -> str:
@@ -116,6 +117,7 @@ def simulate(data: bytes) -> Effects:
     try:
         for op, arg, pos in pickletools.genops(data):
             name = op.name
+            fx.ops += 1
             if name == "PROTO":
                 fx.protocol = arg
             elif name in ("FRAME",):
@@ -274,6 +276,9 @@ def warning_lines(fx: Effects) -> list[Line]:
             lines.append([("  it would call:   ", "warning"), (call, "error")])
         if len(fx.calls) > 50:
             lines.append([(f"  … and {len(fx.calls) - 50} more calls", "warning")])
+    elif fx.error or not fx.stopped:
+        lines.append([("⚠ No imports or calls in the part that could be read. Never unpickle bytes from a "
+                       "socket: a pickle can run any code.", "warning")])
     else:
         lines.append([("⚠ No imports or calls: this pickle only builds plain data. Still, never unpickle bytes "
                        "from a socket: the next one can run any code.", "warning")])
@@ -314,6 +319,8 @@ class PickleDecoder:
 
     def render(self, data: bytes, meta: dict[str, Any] | None) -> View:
         fx = simulate(data)
+        if fx.ops == 0:
+            raise ValueError(f"not a pickle ({fx.error or 'no opcodes'})")
         lines = warning_lines(fx)
         dis, error = disassembly(data)
         lines.append([])

@@ -103,7 +103,7 @@ def choose_encoding(data: bytes, meta: dict[str, Any] | None, wanted: str | None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(data) - 4:  # more than a multi-byte character cut at the end
+        if exc.reason != "unexpected end of data":  # more than a multi-byte character cut at the end
             return "latin-1", "not utf-8"
     return "utf-8", ""
 

@@ -144,5 +144,6 @@ class FilterBar(Horizontal):
 
     def status(self, shown: int, total: int) -> None:
         """Called by the app: how many events the applied filter lets through."""
-        if self.applied.strip() and self.error is None:
-            self.query_one("#filter-status", Static).update(Text(f"✓ {shown:,} of {total:,} events"))
+        statuses = self.query("#filter-status")
+        if statuses and self.applied.strip() and self.error is None:
+            statuses.first(Static).update(Text(f"✓ {shown:,} of {total:,} events"))

@@ -13,6 +13,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, Tab, Tabs
 
@@ -79,8 +80,17 @@ Shows the event selected in the traffic log: when and where it happened, and its
 each view that fits — the best first. **Hex** is always there: offsets, 16 bytes a line and the
 ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead of hiding them.
 
-- **←/→** on the tabs: switch views
+- **←/→** on the tabs: switch views; **v**: pick any view (or auto) from a list
+- **e**: the text view's encoding (auto, utf-8, latin-1, cp1252, utf-16 …)
+- **s**: follow this event's stream; **g**: its flow graph
 """
+
+    BINDINGS = [
+        Binding("v", "choose_view", "View…", id="inspector.view"),
+        Binding("e", "cycle_encoding", "Encoding", id="inspector.encoding"),
+        Binding("s", "follow_stream", "Stream", id="inspector.stream"),
+        Binding("g", "flow_graph", "Flow graph", id="inspector.flow"),
+    ]
 
     DEFAULT_CSS = """
     Inspector { border: round $primary-darken-2; border-title-color: $text; }
@@ -96,6 +106,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         self.event: TrafficEvent | None = None
         self._views: dict[str, str] = {}  # tab id -> decoder name
         self._generation = 0  # tab ids are unique per shown event: Tabs.clear() completes later
+        self.encoding = "auto"  # the text view's encoding (e cycles)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Select an event in the traffic log to inspect it.", style="dim"),
@@ -108,6 +119,8 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         self.border_title = "Inspector"
 
     def show(self, event: TrafficEvent | None) -> None:
+        if event is not None and event is self.event and self._views:
+            return  # selected, then inspected (Enter): already shown, keep the chosen view
         self.event = event
         details = self.query_one("#inspector-details", Static)
         tabs = self.query_one("#inspector-tabs", Tabs)
@@ -126,11 +139,18 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         if "hex" not in names:
             names.append("hex")
         table = decoders()
-        for name in names:
+        for index, name in enumerate(names):
             tab_id = f"view-{self._generation}-{name}"
             self._views[tab_id] = name
-            tabs.add_tab(Tab(table[name].title, id=tab_id))
+            tabs.add_tab(Tab(table[name].title + (" (auto)" if index == 0 else ""), id=tab_id))
         self._render_view(names[0])
+        self.call_after_refresh(self._activate_first, self._generation)
+
+    def _activate_first(self, generation: int) -> None:
+        """Tabs.clear() finishes after the new tabs are added and can leave none active."""
+        tabs = self.query_one("#inspector-tabs", Tabs)
+        if generation == self._generation and tabs.active not in self._views and self._views:
+            tabs.active = next(iter(self._views))
 
     @property
     def current_view(self) -> str | None:
@@ -140,7 +160,10 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
     def _render_view(self, name: str) -> None:
         if self.event is None or self.event.payload is None:
             return
-        view = decode(self.event.payload, self.event.meta, name)
+        meta = self.event.meta
+        if self.encoding != "auto":
+            meta = {**(meta or {}), "encoding": self.encoding}
+        view = decode(self.event.payload, meta, name)
         self.query_one("#inspector-view", Static).update(view_to_text(view))
         self.query_one("#inspector-body", VerticalScroll).scroll_home(animate=False)
 
@@ -155,3 +178,53 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         static = self.query_one("#inspector-view", Static)
         content = static.content if hasattr(static, "content") else static.renderable
         return content.plain if isinstance(content, Text) else str(content)
+
+    # -- choosing views, encodings; the conversation views ---------------------------------------------
+    def action_choose_view(self) -> None:
+        from ..screens.choose_view import ChooseViewScreen
+
+        if self.event is None or self.event.payload is None:
+            return
+        self.app.push_screen(ChooseViewScreen(self.event.payload, self.event.meta, self.current_view),
+                             callback=self.select_view)
+
+    def select_view(self, name: str | None) -> None:
+        """Show view ``name`` ("auto" = the best fit), adding its tab when it is not there."""
+        if name is None or self.event is None:
+            return
+        tabs = self.query_one("#inspector-tabs", Tabs)
+        if name == "auto":
+            first = next(iter(self._views), None)
+            if first:
+                tabs.active = first
+            return
+        for tab_id, view_name in self._views.items():
+            if view_name == name:
+                tabs.active = tab_id
+                return
+        tab_id = f"view-{self._generation}-{name}"
+        self._views[tab_id] = name
+        tabs.add_tab(Tab(decoders()[name].title, id=tab_id))
+        tabs.active = tab_id
+
+    def action_cycle_encoding(self) -> None:
+        from ...engine.decoders.text import ENCODINGS
+
+        self.encoding = ENCODINGS[(ENCODINGS.index(self.encoding) + 1) % len(ENCODINGS)] \
+            if self.encoding in ENCODINGS else "auto"
+        self.notify(f"text encoding: {self.encoding}", timeout=2)
+        name = self.current_view
+        if name:
+            self._render_view(name)
+
+    def action_follow_stream(self) -> None:
+        from ..traffic_actions import open_follow_stream
+
+        if self.event is not None and self.event.conn:
+            open_follow_stream(self.app, self.event.conn)  # type: ignore[arg-type]
+
+    def action_flow_graph(self) -> None:
+        from ..traffic_actions import open_flow_graph
+
+        if self.event is not None and self.event.conn:
+            open_flow_graph(self.app, self.event.conn)  # type: ignore[arg-type]

@@ -67,7 +67,8 @@ workspace shown at the top — and watch the checks turn ✓.
     LabPanel #lab-checks { height: auto; max-height: 12; border-top: solid $primary-darken-2; padding: 0 1; }
     LabPanel #lab-output { height: auto; max-height: 8; color: $text-muted; padding: 0 1; }
     LabPanel #lab-nav { height: auto; }
-    LabPanel #lab-nav Button { width: 1fr; min-width: 5; }
+    LabPanel #lab-nav Button { width: 5; min-width: 5; }
+    LabPanel #lab-nav #lab-hint, LabPanel #lab-nav #lab-check { width: 1fr; }
     """
 
     def __init__(self, runner: LabRunner, on_progress: Callable[[], None] | None = None) -> None:
@@ -84,13 +85,7 @@ workspace shown at the top — and watch the checks turn ✓.
 
     def compose(self) -> ComposeResult:
         yield Static(id="lab-header")
-        with VerticalScroll(id="lab-body"):
-            yield Markdown("", id="lab-text")
-            yield Vertical(id="lab-actions")
-            yield Vertical(id="lab-questions")
-            yield Vertical(id="lab-hints")
-        yield Static(id="lab-checks")
-        yield Static(id="lab-output")
+        # At the top: notifications pop up bottom right and would cover buttons there.
         with Horizontal(id="lab-nav"):
             yield Button("◀", id="lab-prev", tooltip="previous step")
             yield Button("Hint", id="lab-hint")
@@ -98,6 +93,13 @@ workspace shown at the top — and watch the checks turn ✓.
             yield Button("▶", id="lab-next", tooltip="next step")
             yield Button("⌕", id="lab-inspector", tooltip="show or hide the inspector (Ctrl+T)")
             yield Button("✕", id="lab-close", variant="error", tooltip="close the lab and stop its servers")
+        with VerticalScroll(id="lab-body"):
+            yield Markdown("", id="lab-text")
+            yield Vertical(id="lab-actions")
+            yield Vertical(id="lab-questions")
+            yield Vertical(id="lab-hints")
+        yield Static(id="lab-checks")
+        yield Static(id="lab-output")
 
     def on_mount(self) -> None:
         self.border_title = f"Lab · {self.runner.lab.title}"
@@ -242,8 +244,7 @@ workspace shown at the top — and watch the checks turn ✓.
         action = self.runner.step.actions[index]
         runner = self.runner
         if action.pane and action.pane in self.netlab.pane_ids:
-            fill = {key: runner.render(value) if isinstance(value, str) else value
-                    for key, value in action.fill.items()}
+            fill = runner.variables.render_value(action.fill, missing="<{name}>")
             self.netlab.show_pane(action.pane, **fill)
         elif action.command:
             command = runner.command_line(action.command)

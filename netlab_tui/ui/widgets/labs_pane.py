@@ -68,7 +68,7 @@ kept aside). The same labs run without the TUI: `netlab lab run ID`.
             yield Select([(lang, lang) for lang in LANGUAGES], value=self.lang if self.lang in LANGUAGES else "en",
                          allow_blank=False, id="labs-lang")
         table: DataTable = DataTable(id="labs-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("", "Lab", "Level", "Min", "Done")
+        table.add_columns("", "Done", "Lab", "Level", "Min")
         yield table
         with VerticalScroll(id="labs-about"):
             yield Markdown("", id="labs-description")
@@ -110,7 +110,7 @@ kept aside). The same labs run without the TUI: `netlab lab run ID`.
             passed = len(self.progress.passed_steps(lab.id) & {s.id for s in lab.steps})
             missing = missing_requirements(lab)
             mark = "✓" if passed == len(lab.steps) else ("✗" if missing else ("…" if passed else ""))
-            table.add_row(mark, lab.title, lab.level, str(lab.minutes), f"{passed}/{len(lab.steps)}", key=lab.id)
+            table.add_row(mark, f"{passed}/{len(lab.steps)}", lab.title, lab.level, str(lab.minutes), key=lab.id)
         if selected is not None and selected.id in {lab.id for lab in self.visible_labs()}:
             table.move_cursor(row=table.get_row_index(selected.id))
         self._describe(self.selected_lab())

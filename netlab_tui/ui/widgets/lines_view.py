@@ -59,6 +59,7 @@ class LinesView(ScrollView, can_focus=True):
             self.set_lines(lines, seqs)
 
     def set_lines(self, lines: list[Line], seqs: list[int | None] | None = None, *, keep_cursor: bool = False) -> None:
+        keep_cursor = keep_cursor and bool(self.lines)
         self.lines = lines
         self.seqs = list(seqs) if seqs is not None else [None] * len(lines)
         width = max((sum(len(text) for text, _ in line) for line in lines[:5000]), default=0)

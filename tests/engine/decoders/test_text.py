@@ -15,6 +15,8 @@ def test_control_characters_are_visible(golden):
 def test_encoding_choice():
     assert choose_encoding(b"caf\xc3\xa9", None) == ("utf-8", "")
     assert choose_encoding(b"caf\xe9 au lait", None) == ("latin-1", "not utf-8")
+    assert choose_encoding(b"caf\xe9\n", None) == ("latin-1", "not utf-8")  # short, but clearly not UTF-8
+    assert choose_encoding(b"caf\xc3", None) == ("utf-8", "")  # an é cut in half at the end of a chunk
     assert choose_encoding(b"\xff\xfeh\x00i\x00", None) == ("utf-16-le", "BOM")
     assert choose_encoding(b"x", {"content_type": "text/plain; charset=ISO-8859-1"}) == ("iso-8859-1", "charset")
     assert choose_encoding(b"x", {"encoding": "cp1252"}) == ("cp1252", "")

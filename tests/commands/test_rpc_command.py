@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ..conftest import run_netlab
+from tests.conftest import run_netlab
 
 
 @pytest.fixture
