@@ -3,16 +3,18 @@
 Each server runs alone in a child process; this process is the load. Two workloads, same for both:
 
 - **messages**: one connection, then 50 at once, each sending 64-byte messages one at a time and
-  waiting for the echo; figure: server CPU (user+system, from the kernel's accounting of the child) per
+  waiting for the echo; figure: server CPU (user + system, ``time.process_time`` in the server) per
   echoed message. With one connection every message costs the server a full wake-up; with 50, a
   server that answers slower finds more messages per wake-up, so the two figures bracket the cost.
-- **connections**: 2,000 short connections, 100 at a time: connect, send 16 bytes, read the echo, close;
+- **connections**: 1,000 short connections, 100 at a time: connect, send 16 bytes, read the echo, close;
   figures: connections handled per second (wall clock) and server CPU per connection.
 
-Each workload runs twice per server, alternating, and the better round counts (the machine is shared).
-The foundation's target: netlab spends at most 1.5x the CPU per message of the bare server.
+Both servers run side by side; each round runs every workload on one then the other (swapping who goes
+first), and the figures are medians of the rounds, the ratios medians of the paired per-round ratios:
+on a shared machine, what happens elsewhere then weighs on both alike. The foundation's target: netlab
+spends at most 1.5x the CPU per message of the bare server.
 
-    .venv/bin/python benchmarks/bench_tcp_server.py [--connections 50] [--messages 1000] [--short 2000]
+    .venv/bin/python benchmarks/bench_tcp_server.py [--connections 50] [--messages 10000] [--short 1000] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import time
 
@@ -29,8 +32,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 MESSAGE = b"0123456789abcdef" * 4  # 64 bytes, a line of the course
 
 
-# -- the servers (child processes; the port goes back through a queue, a stop event ends them) --------
-def run_bare(queue: mp.Queue, stop: mp.Event) -> None:
+# -- the servers (child processes, driven through a pipe: see serve_until_told) ----------------------------
+def serve_until_told(pipe, port: int) -> None:
+    """In the child, from a thread: send the port, then answer "cpu" with this process's CPU seconds
+    (``time.process_time``: nanosecond resolution, where /proc's clock ticks are 10 ms) until "stop"."""
+    pipe.send(port)
+    while (command := pipe.recv()) != "stop":
+        assert command == "cpu"
+        pipe.send(time.process_time())
+
+
+def run_bare(pipe) -> None:
     async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(4096):
@@ -43,14 +55,14 @@ def run_bare(queue: mp.Queue, stop: mp.Event) -> None:
 
     async def main() -> None:
         server = await asyncio.start_server(echo, "127.0.0.1", 0, backlog=512)
-        queue.put(server.sockets[0].getsockname()[1])
-        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        port = server.sockets[0].getsockname()[1]
+        await asyncio.get_running_loop().run_in_executor(None, serve_until_told, pipe, port)
         server.close()
 
     asyncio.run(main())
 
 
-def run_netlab(queue: mp.Queue, stop: mp.Event) -> None:
+def run_netlab(pipe) -> None:
     from netlab_tui.engine.catalog import server_kinds
     from netlab_tui.engine.journal import Journal
     from netlab_tui.engine.sessions import SessionRegistry
@@ -59,8 +71,7 @@ def run_netlab(queue: mp.Queue, stop: mp.Event) -> None:
         journal = Journal()  # the default bounds, as `netlab serve` and the TUI use
         registry = SessionRegistry(journal)
         server = await registry.start(server_kinds()["tcp-echo"].create(journal, host="127.0.0.1", port=0))
-        queue.put(server.port)
-        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        await asyncio.get_running_loop().run_in_executor(None, serve_until_told, pipe, server.port)
         await registry.stop_all()
 
     asyncio.run(main())
@@ -68,21 +79,20 @@ def run_netlab(queue: mp.Queue, stop: mp.Event) -> None:
 
 class ServerProcess:
     def __init__(self, target) -> None:
-        self.queue: mp.Queue = mp.Queue()
-        self.stop_event = mp.Event()
-        self.process = mp.Process(target=target, args=(self.queue, self.stop_event), daemon=True)
+        self.pipe, child_end = mp.Pipe()
+        self.process = mp.Process(target=target, args=(child_end,), daemon=True)
         self.process.start()
-        self.port = self.queue.get(timeout=20)
+        if not self.pipe.poll(20):
+            raise SystemExit(f"{target.__name__} did not start")
+        self.port = self.pipe.recv()
 
-    def cpu(self) -> tuple[float, float]:
-        """(user, system) CPU seconds the child has used so far (/proc/PID/stat, in clock ticks)."""
-        with open(f"/proc/{self.process.pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / tick, int(fields[12]) / tick
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the server process has used so far."""
+        self.pipe.send("cpu")
+        return self.pipe.recv()
 
     def close(self) -> None:
-        self.stop_event.set()
+        self.pipe.send("stop")
         self.process.join(10)
         if self.process.is_alive():
             self.process.kill()
@@ -117,66 +127,75 @@ async def short_connections(port: int, total: int, concurrency: int) -> int:
     return total
 
 
-def measure(server: ServerProcess, workload) -> tuple[int, float, float, float]:
-    """(count, wall seconds, server user CPU, server system CPU) for one run of ``workload(port)``."""
-    time.sleep(0.2)  # let the child settle (imports, first accept)
-    (user0, sys0), wall0 = server.cpu(), time.perf_counter()
+def measure(server: ServerProcess, workload) -> tuple[int, float, float]:
+    """(count, wall seconds, server CPU seconds) for one run of ``workload(port)``."""
+    time.sleep(0.1)  # let the server finish closing what the last run closed
+    cpu0, wall0 = server.cpu(), time.perf_counter()
     count = asyncio.run(workload(server.port))
     wall = time.perf_counter() - wall0
-    time.sleep(0.3)  # the server finishes closing what the clients closed; clock ticks are 10 ms
-    user1, sys1 = server.cpu()
-    return count, wall, user1 - user0, sys1 - sys0
+    time.sleep(0.1)
+    return count, wall, server.cpu() - cpu0
+
+
+WORKLOADS = ("one", "many", "short")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--messages", type=int, default=1000, help="per connection")
-    parser.add_argument("--short", type=int, default=2000, help="short connections")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--messages", type=int, default=10000, help="messages per workload")
+    parser.add_argument("--short", type=int, default=1000, help="short connections per round")
+    parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
+    per_conn = max(1, args.messages // args.connections)
+    loads = {
+        "one": lambda port: ping_pong(port, 1, args.messages),
+        "many": lambda port: ping_pong(port, args.connections, per_conn),
+        "short": lambda port: short_connections(port, args.short, 100),
+    }
 
-    results: dict[str, dict[str, list]] = {name: {"one": [], "msg": [], "conn": []} for name in ("bare", "netlab")}
     started = time.perf_counter()
-    for _round in range(args.rounds):
-        for name, target in (("bare", run_bare), ("netlab", run_netlab)):
-            server = ServerProcess(target)
-            try:
-                results[name]["one"].append(measure(
-                    server, lambda port: ping_pong(port, 1, args.messages * 10)))
-                results[name]["msg"].append(measure(
-                    server, lambda port: ping_pong(port, args.connections, args.messages)))
-                results[name]["conn"].append(measure(
-                    server, lambda port: short_connections(port, args.short, 100)))
-            finally:
-                server.close()
+    servers = {"bare": ServerProcess(run_bare), "netlab": ServerProcess(run_netlab)}
+    # runs[workload][server] = [(count, wall, cpu), ...]; the two servers alternate within a
+    # round (and swap who goes first), so a burst of load from elsewhere hits both alike.
+    runs: dict[str, dict[str, list]] = {w: {"bare": [], "netlab": []} for w in WORKLOADS}
+    try:
+        for round_no in range(args.rounds):
+            order = ("bare", "netlab") if round_no % 2 == 0 else ("netlab", "bare")
+            for workload in WORKLOADS:
+                for name in order:
+                    runs[workload][name].append(measure(servers[name], loads[workload]))
+    finally:
+        for server in servers.values():
+            server.close()
 
-    def best_cpu_per_item(runs):  # the least-disturbed round
-        return min((user + system) / count for count, _wall, user, system in runs)
+    def cpu_per_item(run) -> float:
+        count, _wall, cpu = run
+        return cpu / count
 
-    def best_user_per_item(runs):  # Python's own work, without the kernel's share (socket calls)
-        return min(user / count for count, _wall, user, _system in runs)
+    def median_cpu(workload: str, name: str) -> float:
+        return statistics.median(cpu_per_item(r) for r in runs[workload][name])
 
-    def best_rate(runs):
-        return max(count / wall for count, wall, _user, _system in runs)
+    def median_rate(workload: str, name: str) -> float:
+        return statistics.median(count / wall for count, wall, _cpu in runs[workload][name])
 
-    print(f"TCP echo server: ping-pong messages of {len(MESSAGE)} B, 1 connection x {args.messages * 10} and "
-          f"{args.connections} connections x {args.messages}; {args.short} short connections (100 at a time); "
-          f"best of {args.rounds} rounds")
-    print(f"{'server':<8} {'CPU/msg (1 conn)':>17} {'user part':>10} {'CPU/msg (' + str(args.connections) + ' conns)':>19} "
+    def ratio(workload: str) -> float:  # median of the per-round ratios (paired in time)
+        return statistics.median(cpu_per_item(n) / cpu_per_item(b)
+                                 for n, b in zip(runs[workload]["netlab"], runs[workload]["bare"]))
+
+    print(f"TCP echo server, {len(MESSAGE)}-byte ping-pong messages: {args.messages} on 1 connection, "
+          f"{per_conn * args.connections} over {args.connections} connections; {args.short} short connections "
+          f"(100 at a time). Medians of {args.rounds} rounds; server CPU = its process's user + system time.")
+    print(f"{'server':<8} {'CPU/msg 1 conn':>15} {'CPU/msg ' + str(args.connections) + ' conns':>17} "
           f"{'messages/s':>11} {'CPU/connection':>15} {'connections/s':>14}")
     for name in ("bare", "netlab"):
-        one, msg, conn = results[name]["one"], results[name]["msg"], results[name]["conn"]
-        print(f"{name:<8} {best_cpu_per_item(one) * 1e6:>15.1f}us {best_user_per_item(one) * 1e6:>8.1f}us "
-              f"{best_cpu_per_item(msg) * 1e6:>17.1f}us "
-              f"{best_rate(msg):>11,.0f} {best_cpu_per_item(conn) * 1e6:>13.1f}us {best_rate(conn):>14,.0f}")
-    one_ratio = best_cpu_per_item(results["netlab"]["one"]) / best_cpu_per_item(results["bare"]["one"])
-    msg_ratio = best_cpu_per_item(results["netlab"]["msg"]) / best_cpu_per_item(results["bare"]["msg"])
-    conn_ratio = best_cpu_per_item(results["netlab"]["conn"]) / best_cpu_per_item(results["bare"]["conn"])
-    rate_ratio = best_rate(results["netlab"]["conn"]) / best_rate(results["bare"]["conn"])
-    print(f"ratio netlab/bare: CPU per message {one_ratio:.2f}x with 1 connection, {msg_ratio:.2f}x with "
-          f"{args.connections} (target <= 1.5x), "
-          f"CPU per connection {conn_ratio:.2f}x, connections/s {rate_ratio:.2f}x")
+        print(f"{name:<8} {median_cpu('one', name) * 1e6:>13.1f}us {median_cpu('many', name) * 1e6:>15.1f}us "
+              f"{median_rate('many', name):>11,.0f} {median_cpu('short', name) * 1e6:>13.1f}us "
+              f"{median_rate('short', name):>14,.0f}")
+    rate_ratio = median_rate("short", "netlab") / median_rate("short", "bare")
+    print(f"ratio netlab/bare: CPU per message {ratio('one'):.2f}x on 1 connection, {ratio('many'):.2f}x on "
+          f"{args.connections} (target <= 1.5x); CPU per connection {ratio('short'):.2f}x; "
+          f"connections/s {rate_ratio:.2f}x")
     print(f"({time.perf_counter() - started:.1f}s)")
 
 

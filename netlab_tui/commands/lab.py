@@ -263,7 +263,7 @@ async def _solve_steps(runner: LabRunner, only: str | None, report) -> None:
     lab = runner.lab
     indices = range(len(lab.steps)) if only is None else [_step_index(lab, only)]
     runner.workspace.install_solution()
-    await runner.start(step=indices[0], run=False)
+    await runner.start(step=indices[0], run=False, enter=False)
     for index in indices:
         status = await runner.solve_step(index)
         if not status.step.checked:
@@ -406,6 +406,7 @@ class _RunView:
         self.runner = runner
         self.out = out
         self._last: tuple | None = None
+        self._ran = False
         self._announced_pass = -1
 
     def show_step(self) -> None:
@@ -446,14 +447,15 @@ class _RunView:
 
     def on_status(self, status: StepStatus) -> None:
         if status.running:
+            self._ran = True
             return
-        key = (status.index, tuple((c.title, c.passed) for c in status.checks), tuple(status.answered.items()))
-        if key == self._last:
-            return
-        self._last = key
-        for check in status.checks:
-            detail = "" if check.passed else f" — {check.detail}"
-            self.out.line(f"  {PASS if check.passed else WAIT} {check.title}{detail}")
+        key = (status.index, tuple((c.title, c.passed) for c in status.checks))
+        if key != self._last or self._ran:  # when a check changes or a run ends, not at every event
+            self._last = key
+            self._ran = False
+            for check in status.checks:
+                detail = "" if check.passed else f" — {check.detail}"
+                self.out.line(f"  {PASS if check.passed else WAIT} {check.title}{detail}")
         if status.passed and self._announced_pass != status.index:
             self._announced_pass = status.index
             last = status.index + 1 >= len(self.runner.lab.steps)

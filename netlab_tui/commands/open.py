@@ -166,7 +166,8 @@ def print_inspection(events: list[TrafficEvent], seq: int, view_name: str) -> No
     print(view.plain())
 
 
-def open_tui(events: list[TrafficEvent], path: str, filter_text: str) -> int:
+def build_app(events: list[TrafficEvent], path: str, filter_text: str = ""):
+    """The TUI with the file's events in its journal (log, inspector, streams, conversations)."""
     from ..ui.app import NetlabApp
 
     journal = Journal(max_events=max(200_000, len(events) + 1000))
@@ -175,4 +176,8 @@ def open_tui(events: list[TrafficEvent], path: str, filter_text: str) -> int:
     app = NetlabApp(journal=journal)
     app.sub_title = f"{Path(path).name}: {len(events):,} events"
     app.initial_filter = filter_text
-    return int(app.run() or 0)
+    return app
+
+
+def open_tui(events: list[TrafficEvent], path: str, filter_text: str) -> int:
+    return int(build_app(events, path, filter_text).run() or 0)

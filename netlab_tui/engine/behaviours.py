@@ -257,7 +257,8 @@ register_server(ServerKind(
     summary="replies a greeting prefix + the data ('Recu: ' + data, as in the course)",
     proto="tcp",
     factory=_tcp_factory(GreetBehaviour),
-    options=(ServerOption("greeting", "prefix put before each reply (default 'Recu: ')", metavar="TEXT"),),
+    options=(ServerOption("greeting", "prefix put before each reply (default 'Recu: ')", default="Recu: ",
+                          metavar="TEXT"),),
 ))
 
 register_server(ServerKind(
@@ -282,7 +283,7 @@ register_server(ServerKind(
     summary='one JSON request per connection {"cmd": list|add|delete|find, "args": {...}}, SQLite-backed',
     proto="tcp",
     factory=_tcp_factory(ContactBehaviour, idle_timeout=30.0),
-    options=(ServerOption("db", "SQLite file for the contacts (default: in the user data directory)",
+    options=(ServerOption("db", "SQLite file of the contacts (default: contacts.sqlite3 in the user data directory)",
                           metavar="PATH"),),
 ))
 

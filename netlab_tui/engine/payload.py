@@ -7,6 +7,7 @@ The CLI (``netlab send``) and the TUI's client panes share these, so ``48 65`` a
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,46 @@ LINE_ENDINGS = {"none": b"", "lf": b"\n", "crlf": b"\r\n"}
 
 # The request the course types by hand to talk HTTP over a plain socket (\r\n line ends, blank line).
 HTTP_GET_TEMPLATE = "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+
+
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|x|[rnt0\\])")
+_ESCAPES = {"r": "\r", "n": "\n", "t": "\t", "0": "\0", "\\": "\\"}
+
+
+def unescape(text: str) -> bytes:
+    """``\\r``, ``\\n``, ``\\t``, ``\\0``, ``\\\\`` and ``\\xNN`` typed in a one-line field, as the bytes they
+    stand for (the rest as UTF-8), so a one-line input can carry ``GET / HTTP/1.1\\r\\n\\r\\n``."""
+    out = bytearray()
+    pos = 0
+    for match in _ESCAPE.finditer(text):
+        out += text[pos:match.start()].encode("utf-8")
+        code = match.group(1)
+        if code == "x":
+            raise NetlabError(f"\\x must be followed by two hex digits (at character {match.start() + 1})")
+        out += bytes([int(code[1:], 16)]) if code[0] == "x" else _ESCAPES[code].encode()
+        pos = match.end()
+    out += text[pos:].encode("utf-8")
+    return bytes(out)
+
+
+def escape(data: bytes) -> str:
+    """The inverse of ``unescape``: bytes as one line of text, control and non-UTF-8 bytes escaped."""
+    out = []
+    for ch in data.decode("utf-8", errors="surrogateescape"):
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch in _NAMED:
+            out.append(_NAMED[ch])
+        elif "\udc80" <= ch <= "\udcff":  # a byte that is not UTF-8
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
 def parse_hex(text: str) -> bytes:
@@ -91,9 +132,10 @@ def split_fields(line: str) -> list[str]:
         raise NetlabError(f"cannot read the fields: {exc}") from None
 
 
-def encode(text: str, mode: str = "text", line_ending: str = "none") -> bytes:
+def encode(text: str, mode: str = "text", line_ending: str = "none", *, escapes: bool = False) -> bytes:
     """What to send for ``text`` typed in ``mode`` (text, hex or json), with a line ending appended to
-    text. In json mode, ``text`` is either a JSON document or ``key=value`` fields."""
+    text (and backslash escapes read in it with ``escapes``). In json mode, ``text`` is either a JSON
+    document or ``key=value`` fields."""
     if mode == "hex":
         return parse_hex(text)
     if mode == "json":
@@ -109,7 +151,7 @@ def encode(text: str, mode: str = "text", line_ending: str = "none") -> bytes:
         ending = LINE_ENDINGS[line_ending]
     except KeyError:
         raise NetlabError(f"unknown line ending {line_ending!r}: expected none, lf or crlf") from None
-    return text.encode("utf-8") + ending
+    return (unescape(text) if escapes else text.encode("utf-8")) + ending
 
 
 def _is_number(text: str) -> bool:

@@ -44,9 +44,11 @@ from .sessions import NetlabError, Session
 ENGINES = ("nmap", "connect")
 STATES = ("open", "closed", "filtered")
 MAX_HOSTS = 256
+MAX_PROBES = 1 << 20  # every port keeps a result: 16 hosts × all ports is about 250 MB
 DEFAULT_TIMEOUT = 1.0
 DEFAULT_CONCURRENCY = 512
 DEFAULT_TOP_PORTS = 1000
+_SLICE = 0.004  # seconds the connect scanner runs before letting the event loop do other work
 
 # nmap-services lives beside the binary's share directory; these are where Debian and Homebrew put it.
 _SERVICES_FILES = (
@@ -398,6 +400,7 @@ class ScanSession(Session):
         self.concurrency = max(1, min(concurrency, _fd_budget()))
         self.targets: list[ScanTarget] = []
         self.results: dict[tuple[str, int], PortResult] = {}
+        self._counts: dict[str, int] = {}
         self.progress = ScanProgress()
         self.notes: list[str] = []
         self.command: list[str] | None = None  # the nmap command line, for display
@@ -416,10 +419,8 @@ class ScanSession(Session):
         return sorted(r.port for r in self.results.values() if r.state == "open" and host in (None, r.host))
 
     def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for result in self.results.values():
-            counts[result.state] = counts.get(result.state, 0) + 1
-        return counts
+        """Ports per state so far (kept as results arrive: progress displays ask often)."""
+        return dict(self._counts)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def _start(self) -> None:
@@ -435,7 +436,11 @@ class ScanSession(Session):
                 raise NetlabError("a SYN scan needs nmap; the connect engine only does TCP connect scans")
             if not can_syn_scan():
                 raise NetlabError("a SYN scan needs root privileges (raw sockets): run as root, or use a connect scan")
-        self.progress = ScanProgress(total=len(self.targets) * len(self.ports))
+        total = len(self.targets) * len(self.ports)
+        if total > MAX_PROBES:
+            raise NetlabError(f"{len(self.targets)} hosts × {len(self.ports):,} ports is {total:,} probes: at most "
+                              f"{MAX_PROBES:,} per scan (fewer hosts or fewer ports)")
+        self.progress = ScanProgress(total=total)
         hosts = ", ".join(t.address if t.name == t.address else f"{t.name} ({t.address})" for t in self.targets)
         method = ("nmap -sS" if self.syn else "nmap -sT") if self.engine == "nmap" else "connect scan"
         self.emit(
@@ -508,6 +513,7 @@ class ScanSession(Session):
             return
         service = service or service_name(port)
         self.results[key] = PortResult(target.address, port, state, service, reason)
+        self._counts[state] = self._counts.get(state, 0) + 1
         self.progress.done += 1
         self.emit(
             "port",
@@ -520,27 +526,46 @@ class ScanSession(Session):
 
     # -- connect engine ------------------------------------------------------------------------------
     async def _run_connect(self) -> None:
-        plan: Iterator[tuple[ScanTarget, int]] = ((t, p) for t in self.targets for p in self.ports)
-        workers = min(self.concurrency, self.progress.total) or 1
-        await asyncio.gather(*(self._connect_worker(plan) for _ in range(workers)))
+        """One coroutine starts every connect; only those still in progress get a task of their own.
 
-    async def _connect_worker(self, plan: Iterator[tuple[ScanTarget, int]]) -> None:
+        On loopback nearly every port is decided inside ``connect`` itself, so the loop is yielded by
+        time (every few milliseconds) rather than by port: the app stays responsive, and the scan
+        costs no task, future or timer per port. At most ``concurrency`` connects wait at once.
+        """
+        loop = asyncio.get_running_loop()
         record = self._record
-        quick = 0
-        for target, port in plan:
-            outcome = await _open_probe(target, port)
-            if isinstance(outcome, tuple):
-                state, reason = outcome
-                quick += 1
-                if quick >= 64:  # a loopback scan never waits: yield so the loop (and the UI) keeps breathing
-                    quick = 0
+        waiting: set[asyncio.Task] = set()
+        limit = self.concurrency
+        clock = time.monotonic
+        slice_end = clock() + _SLICE
+        try:
+            for target, port in ((t, p) for t in self.targets for p in self.ports):
+                while True:
+                    if len(waiting) >= limit:
+                        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                    outcome = _open_probe(target, port)
+                    if outcome is not None:
+                        break
+                    if not waiting:  # out of file descriptors with none of ours to free: give the app a moment
+                        await asyncio.sleep(0.05)
+                    else:
+                        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if isinstance(outcome, tuple):
+                    record(target, port, *outcome)
+                else:
+                    task = loop.create_task(self._await_probe(outcome, target, port))
+                    waiting.add(task)
+                    task.add_done_callback(waiting.discard)
+                if clock() >= slice_end:
                     await asyncio.sleep(0)
-            else:
-                state, reason = await self._await_probe(outcome)
-                quick = 0
-            record(target, port, state, reason)
+                    slice_end = clock() + _SLICE
+            if waiting:
+                await asyncio.gather(*waiting)
+        finally:
+            for task in list(waiting):  # stopped: abandon the connects still in flight (closing their sockets)
+                task.cancel()
 
-    async def _await_probe(self, sock: _socket.socket) -> tuple[str, str]:
+    async def _await_probe(self, sock: _socket.socket, target: ScanTarget, port: int) -> None:
         """The slow path: a connect still in progress, awaited up to the timeout."""
         loop = asyncio.get_running_loop()
         try:
@@ -555,10 +580,12 @@ class ScanSession(Session):
                 loop.remove_writer(fd)
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err == 0 and not _connected(sock):
-                return "filtered", "no-response"
-            return _classify(sock, err)
+                state, reason = "filtered", "no-response"
+            else:
+                state, reason = _classify(sock, err)
         finally:
             sock.close()
+        self._record(target, port, state, reason)
 
     # -- nmap engine ---------------------------------------------------------------------------------
     async def _run_nmap(self) -> None:
@@ -699,19 +726,17 @@ def _self_connected(sock: _socket.socket) -> bool:
         return False
 
 
-async def _open_probe(target: ScanTarget, port: int) -> tuple[str, str] | _socket.socket:
+def _open_probe(target: ScanTarget, port: int) -> tuple[str, str] | _socket.socket | None:
     """Start a non-blocking connect. On loopback the kernel answers before ``connect`` returns, so
-    most ports are decided here without touching the event loop: (state, reason). Otherwise the
-    socket, still connecting, for the caller to await."""
-    while True:
-        try:
-            # The C-level socket: socket.socket's Python __init__/close cost a third of a loopback scan.
-            sock = _socket.socket(target.family, socket.SOCK_STREAM)
-            break
-        except OSError as exc:
-            if exc.errno not in (errno.EMFILE, errno.ENFILE):
-                raise NetlabError(f"cannot create a socket: {exc.strerror or exc}") from None
-            await asyncio.sleep(0.05)  # out of file descriptors: let other probes finish first
+    most ports are decided here: (state, reason). Otherwise the socket, still connecting, for the
+    caller to await; None when the process is out of file descriptors."""
+    try:
+        # The C-level socket: socket.socket's Python __init__/close cost a third of a loopback scan.
+        sock = _socket.socket(target.family, socket.SOCK_STREAM)
+    except OSError as exc:
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            return None
+        raise NetlabError(f"cannot create a socket: {exc.strerror or exc}") from None
     pending = False
     try:
         sock.setblocking(False)

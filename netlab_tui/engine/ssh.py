@@ -296,19 +296,23 @@ def load_private_key(path: str, passphrase: str | None = None) -> paramiko.PKey:
         raise NetlabError(f"cannot read key file {path}: {exc.strerror or exc}") from None
     if head.startswith((b"ssh-", b"ecdsa-")):
         raise NetlabError(f"{path} is a public key; give the private key file (without .pub)")
+    # First without a passphrase: that tells an encrypted key from a damaged file.
     try:
-        return paramiko.PKey.from_path(file, passphrase)
-    except paramiko.PasswordRequiredException:
-        raise KeyNeedsPassphrase(f"key file {path} is encrypted: give its passphrase") from None
+        return paramiko.PKey.from_path(file)
+    except (paramiko.PasswordRequiredException, TypeError):  # TypeError: cryptography's "password-protected"
+        pass
     except paramiko.UnknownKeyType as exc:
         raise NetlabError(f"key file {path} is not a private key netlab can use ({exc})") from None
     except (paramiko.SSHException, ValueError) as exc:
-        text = str(exc) or exc.__class__.__name__
-        if passphrase and ("passphrase" in text.lower() or "decrypt" in text.lower() or "password" in text.lower()):
-            raise KeyNeedsPassphrase(f"wrong passphrase for key file {path}") from None
-        raise NetlabError(f"key file {path} is not a private key netlab can use ({text})") from None
+        raise NetlabError(f"key file {path} is not a private key netlab can use ({exc or exc.__class__.__name__})") from None
     except OSError as exc:
         raise NetlabError(f"cannot read key file {path}: {exc.strerror or exc}") from None
+    if not passphrase:
+        raise KeyNeedsPassphrase(f"key file {path} is encrypted: give its passphrase")
+    try:
+        return paramiko.PKey.from_path(file, passphrase.encode("utf-8"))  # paramiko 5 wants bytes here
+    except (paramiko.SSHException, ValueError, TypeError):
+        raise KeyNeedsPassphrase(f"wrong passphrase for key file {path}") from None
 
 
 # -- one connection, blocking (runs in a thread) -------------------------------------------------------------
@@ -577,6 +581,7 @@ class SshSession(Session):
             await loop.run_in_executor(None, connection.close)
             raise
         except NetlabError as exc:
+            self._exited.set()  # nothing will run: wait() must not hang
             meta: dict[str, Any] = {"host": self.target.host, "port": self.target.port, "user": self.target.username}
             if isinstance(exc, HostKeyError):
                 meta.update(host_key_error="changed" if isinstance(exc, HostKeyChanged) else "unknown",
@@ -654,6 +659,9 @@ class SshSession(Session):
             return
         self.cancelled = True
         self._cancel.set()
+        connection = self._connection
+        if connection is not None:  # also unblocks a thread still connecting or logging in
+            await asyncio.get_running_loop().run_in_executor(None, connection.close)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5.0):
                 await self._exited.wait()

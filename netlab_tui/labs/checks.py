@@ -286,7 +286,7 @@ class EventMatcher:
                 return False
         if self.regex is not None and re.search(ctx.render(self.regex), text) is None:
             return False
-        if self.hex is not None and (event.payload is None or self.hex not in event.payload.hex()):
+        if self.hex is not None and (event.payload is None or bytes.fromhex(self.hex) not in event.payload):
             return False
         if self.json:
             if event.payload is None:

@@ -47,6 +47,7 @@ class ServerSpec:
     host: str = "127.0.0.1"
     port: int = 0
     options: dict[str, Any] = field(default_factory=dict)
+    port_range: tuple[int, int] | None = None  # port = "40000-40999": a free port drawn at random from it
     line: int = 0
 
 

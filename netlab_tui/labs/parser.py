@@ -288,12 +288,21 @@ def _server(block: Block, problems: _Problems) -> ServerSpec | None:
     name = f.name("name", required=True)
     kind = f.string("kind", required=True)
     host = f.string("host", "127.0.0.1")
-    port = f.number("port", 0, maximum=65535)
+    port_range = None
+    if isinstance(f.data.get("port"), str):  # "40000-40999": somewhere in there, to be found by a scan
+        match = re.fullmatch(r"(\d+)-(\d+)", f.data["port"].strip())
+        low, high = (int(match.group(1)), int(match.group(2))) if match else (0, -1)
+        if not 1 <= low <= high <= 65535:
+            f.error("port", "port must be a number, or a range such as \"40000-40999\"")
+        port_range = (low, high)
+        port = 0.0
+    else:
+        port = f.number("port", 0, maximum=65535)
     options = f.table("options")
     if not f.ok or name is None or kind is None:
         return None
     return ServerSpec(name=name, kind=kind, host=host or "127.0.0.1", port=int(port), options=options,
-                      line=block.line)
+                      port_range=port_range, line=block.line)
 
 
 def _script(block: Block, problems: _Problems) -> ScriptSpec | None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import random
 import re
 import shlex
 import shutil
@@ -122,7 +123,7 @@ class LabRunner:
         self._rundir: Path | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
-    async def start(self, step: int | str | None = None, *, run: bool = True) -> None:
+    async def start(self, step: int | str | None = None, *, run: bool = True, enter: bool = True) -> None:
         """Start the lab's servers, define its variables, prepare the workspace, enter a step."""
         await self.session.start()
         self._rundir = Path(tempfile.mkdtemp(prefix=f"netlab-{self.lab.id}-"))
@@ -150,7 +151,8 @@ class LabRunner:
         if step is None and self.progress is not None:
             step = self.progress.current_step(self.lab.id)
         index = self.lab.step_index(step) if isinstance(step, str) else step
-        await self.goto(index if index is not None and 0 <= index < len(self.lab.steps) else 0, run=run)
+        if enter:  # (solving enters each step itself)
+            await self.goto(index if index is not None and 0 <= index < len(self.lab.steps) else 0, run=run)
 
     async def _start_server(self, spec) -> None:
         kind = server_kinds().get(spec.kind)
@@ -164,8 +166,11 @@ class LabRunner:
             if isinstance(value, str) and dest in types:
                 value = types[dest](value)
             options[dest] = value
-        session = kind.create(self.journal, host=spec.host, port=spec.port, **options)
-        await self.registry.start(session)
+        if spec.port_range is None:
+            session = kind.create(self.journal, host=spec.host, port=spec.port, **options)
+            await self.registry.start(session)
+        else:
+            session = await self._start_in_range(kind, spec, options)
         self.servers[spec.name] = session
         port = getattr(session, "port", spec.port)
         host = spec.host
@@ -175,6 +180,19 @@ class LabRunner:
                                f"{spec.name}.source": session.name})
         self.env[f"NETLAB_{_env_name(spec.name)}_HOST"] = host
         self.env[f"NETLAB_{_env_name(spec.name)}_PORT"] = str(port)
+
+    async def _start_in_range(self, kind, spec, options: dict[str, Any]) -> Session:
+        """A server on a random free port of ``spec.port_range`` (the port-scanning lab hides servers)."""
+        low, high = spec.port_range
+        candidates = random.sample(range(low, high + 1), min(64, high - low + 1))
+        for port in candidates:
+            session = kind.create(self.journal, host=spec.host, port=port, **options)
+            try:
+                await self.registry.start(session)
+            except NetlabError:
+                continue  # taken: try another
+            return session
+        raise NetlabError(f"no free port for server {spec.name} in {low}-{high}")
 
     async def _revive_servers(self) -> None:
         """Start again the lab's servers that stopped themselves (a FIN datagram, a QUIT), on the same port,
@@ -366,6 +384,9 @@ class LabRunner:
         try:
             await self._stop_scripts()
             await self._revive_servers()
+            # Each run is a fresh attempt: what the previous version of the script did no longer counts.
+            self._events.clear()
+            self._probes = {}
             for spec in step.scripts:
                 if spec.background:
                     await self._start_background(spec)
@@ -538,12 +559,19 @@ class LabRunner:
         await self.goto(index, run=False)
         step = self.step
         timeout = max([c.timeout for c in step.checks] + [5.0])
-        await self.run_scripts_for_solve()
+        # The learner's servers first (actions may talk to them), then the learner's part played by
+        # actions and solve commands (they may prepare what the scripts use), then the scripts.
+        for spec in step.scripts:
+            if spec.background:
+                await self._start_background(spec)
         for action in step.actions:
             if action.solve and action.command:
                 await self._run_command(action.command, 20.0, None, f"action {action.label!r}")
         for solve in step.solves:
             await self._run_command(solve.command, solve.timeout, solve.stdin, "solve command")
+        for spec in step.scripts:
+            if not spec.background:
+                await self._run_foreground(spec)
         for question in step.questions:
             self.answer(question.id, self.render(question.answers[0]) if question.answers else "")
         if any(isinstance(c, ProbeCondition) for check in step.checks for c in check.condition.walk()):
@@ -555,16 +583,6 @@ class LabRunner:
                                       scripts=dict(final.scripts))
         await self._stop_scripts()
         return verdict
-
-    async def run_scripts_for_solve(self) -> None:
-        step = self.step
-        for spec in step.scripts:
-            if spec.background:
-                await self._start_background(spec)
-        for spec in step.scripts:
-            if not spec.background:
-                await self._run_foreground(spec)
-        self.evaluate()
 
     async def _run_command(self, argv: list[str], timeout: float, stdin: str | None, what: str) -> None:
         command = [self.render(a) for a in argv]

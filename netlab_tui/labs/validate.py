@@ -21,8 +21,8 @@ from .templating import BUILTIN_VARIABLES, Variables, server_variable_names, var
 
 # What a lab may require, and the program whose presence satisfies it.
 REQUIREMENTS = {
-    "nmap": "nmap", "php": "php", "bc": "bc", "sshd": "sshd", "ssh": "ssh", "socat": "socat", "nc": "nc",
-    "curl": "curl", "tshark": "tshark", "sqlite3": "sqlite3",
+    "nmap": "nmap", "php": "php", "bc": "bc", "sshd": "sshd", "ssh": "ssh", "ssh-keyscan": "ssh-keyscan",
+    "socat": "socat", "nc": "nc", "curl": "curl", "tshark": "tshark", "sqlite3": "sqlite3",
 }
 INTERPRETERS = {".py": "python", ".php": "php", ".sh": "sh"}
 

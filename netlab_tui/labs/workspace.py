@@ -157,7 +157,8 @@ class ScriptRun(Session):
             raise NetlabError(self.result.error) from None
         self._started_at = time.monotonic()
         self.result.running = True
-        self.emit("info", conn=self.conn, message=f"$ {shlex.join(command[1:] if command[0] == sys.executable else command)}",
+        shown = ["python", *command[2:]] if command[0] == sys.executable else command  # not the venv's path
+        self.emit("info", conn=self.conn, message=f"$ {shlex.join(shown)}",
                   meta={"pid": self.process.pid, "command": command, "cwd": str(self.workspace)})
         if spec.stdin is not None and self.process.stdin is not None:
             data = self.variables.render(spec.stdin).encode()

@@ -20,6 +20,7 @@ from ..engine.catalog import server_kinds
 from ..engine.events import TrafficEvent
 from ..engine.journal import Journal
 from ..engine.sessions import NetlabError, SessionRegistry
+from .gc_policy import HeapFreezer
 from .panes import pane_classes
 from .screens.help import HelpScreen
 from .widgets.base import NetlabPane
@@ -61,6 +62,8 @@ class NetlabApp(App[int]):
         self._panes = pane_classes()
         self._subscription = None
         self.initial_filter = ""  # `netlab open FILE --filter ...`
+        self._followed_event: TrafficEvent | None = None
+        self._inspect_timer = None
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -89,6 +92,8 @@ class NetlabApp(App[int]):
         self._subscription = self.journal.subscribe(log.add)
         if self.initial_filter:
             self.query_one(FilterBar).set_filter(self.initial_filter)
+        self._heap = HeapFreezer(self.journal)  # no GC pauses while floods fill the journal
+        self.set_interval(0.5, self._heap.tick)
         self.set_interval(0.25, self._update_counts)
         self._update_counts()
         self._update_pane_title()
@@ -97,6 +102,8 @@ class NetlabApp(App[int]):
     def on_unmount(self) -> None:
         if self._subscription is not None:
             self._subscription.unsubscribe()
+        if getattr(self, "_heap", None) is not None:
+            self._heap.close()
 
     def _update_counts(self) -> None:
         if not self.query(TrafficLog):  # the interval can tick once more while the app shuts down
@@ -151,8 +158,25 @@ class NetlabApp(App[int]):
     # -- log and inspector ---------------------------------------------------------------------------
     @on(TrafficLog.Selected)
     def _event_selected(self, message: TrafficLog.Selected) -> None:
+        # While the log follows a flood it selects the newest event 20 times a second; rebuilding the
+        # inspector that often costs frames, so followed selections are shown at most every 0.25 s.
+        # Selections the user makes show at once.
+        logs = self.query(TrafficLog)
+        if logs and logs.first().follow and message.event is not None:
+            self._followed_event = message.event
+            if self._inspect_timer is None:
+                self._inspect_timer = self.set_timer(0.25, self._show_followed)
+            return
+        if self._inspect_timer is not None:
+            self._inspect_timer.stop()
+            self._inspect_timer = None
         for inspector in self.query(Inspector):  # none while the app shuts down
             inspector.show(message.event)
+
+    def _show_followed(self) -> None:
+        self._inspect_timer = None
+        for inspector in self.query(Inspector):
+            inspector.show(self._followed_event)
 
     @on(TrafficLog.Inspect)
     def _inspect(self, message: TrafficLog.Inspect) -> None:

@@ -12,6 +12,7 @@ import importlib
 PANE_MODULES: tuple[str, ...] = (
     "netlab_tui.ui.widgets.servers_pane",
     "netlab_tui.ui.widgets.tcp_client_pane",
+    "netlab_tui.ui.widgets.udp_client_pane",
     "netlab_tui.ui.widgets.http_client_pane",
     "netlab_tui.ui.widgets.rpc_pane",
     "netlab_tui.ui.widgets.shell_pane",

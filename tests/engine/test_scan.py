@@ -322,3 +322,8 @@ def test_engine_never_imports_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "False"
+
+
+async def test_too_many_probes_is_refused(journal, registry):
+    with pytest.raises(NetlabError, match="probes: at most"):
+        await registry.start(ScanSession(journal, "127.0.0.0/24", "all", engine="connect"))

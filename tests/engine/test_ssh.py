@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -286,3 +287,16 @@ async def test_trust_with_a_confirmed_fingerprint_accepts_only_that_key(journal,
     session, code = await run_command(journal, registry,
                                       target(sshd, known, trust=True, trust_fingerprint=sshd.fingerprint), "true")
     assert code == 0 and known.read_text() == sshd.known_hosts_line()
+
+
+def test_encrypted_key_needs_its_passphrase(tmp_path):
+    from netlab_tui.engine.ssh import KeyNeedsPassphrase, load_private_key
+
+    path = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "open sesame", "-f", str(path)], check=True,
+                   capture_output=True, timeout=30)
+    with pytest.raises(KeyNeedsPassphrase, match="is encrypted"):
+        load_private_key(str(path))
+    with pytest.raises(KeyNeedsPassphrase, match="wrong passphrase"):
+        load_private_key(str(path), "wrong")
+    assert load_private_key(str(path), "open sesame").get_name() == "ssh-ed25519"

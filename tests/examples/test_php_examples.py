@@ -152,3 +152,14 @@ def test_python_rest_client_counterpart(lab):
     assert done.returncode == 0, done.stderr
     assert "PATCH /api/users/1 -> 200: alice is now busy" in done.stdout
     assert "GET /api/messages?to=2 -> 200: 1 message(s)" in done.stdout
+
+
+def test_exec_observed_through_netlab_run():
+    script = str(EXAMPLES_DIR / "php" / "exec_python.php")
+    done = run_netlab("run", "--json", "--", PHP, script, sys.executable, "2", "4")
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    stdout = "".join(e["text"] for e in events if e["kind"] == "stdout")
+    assert "computed sum=6 mean=3" in stdout
+    [exit_event] = [e for e in events if e["kind"] == "exit"]
+    assert exit_event["meta"]["code"] == 0

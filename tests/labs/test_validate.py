@@ -83,8 +83,8 @@ def test_every_semantic_problem_is_found_with_its_line(tmp_path):
     assert (line_of("{{ echo.prot }}"), "undefined variable {{ echo.prot }} (did you mean {{ echo.port }}?)") in problems
     assert (line_of("{{ ports.other }}"), "undefined variable {{ ports.other }} (did you mean {{ ports.mine }}?)") \
         in problems
-    assert (1, "unknown requirement 'telepathy' (known: bc, curl, nc, nmap, php, socat, sqlite3, ssh, sshd, "
-               "tshark)") in problems
+    assert any(line == 1 and m.startswith("unknown requirement 'telepathy' (known: bc, curl, nc, nmap, php,")
+               for line, m in problems), text
     assert any("'missing.py' is in neither starter/ nor solution/" in m for _, m in problems), text
     assert any("cannot tell how to run 'notes.txt'" in m for _, m in problems), text
     assert any("is not a valid netlab command" in m and "not-a-port" in m for _, m in problems), text

@@ -13,7 +13,7 @@ from netlab_tui.ui.widgets.shell_pane import ShellPane
 SIZE = (140, 42)
 
 
-async def wait_for(pilot, condition, timeout=10.0):
+async def wait_for(pilot, condition, timeout=20.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():

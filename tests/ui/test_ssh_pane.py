@@ -25,7 +25,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
 
 
-async def wait_for(pilot, condition, timeout=15.0):
+async def wait_for(pilot, condition, timeout=20.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -44,7 +44,8 @@ def status(app) -> str:
 
 
 def output(app) -> str:
-    return "\n".join(line.text for line in app.query_one("#ssh-output", RichLog).lines)
+    """The pane's output as logical lines (the RichLog wraps long ones)."""
+    return "\n".join(app.query_one(SshPane).transcript)
 
 
 async def open_pane(pilot, app, **values) -> SshPane:

@@ -149,8 +149,13 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
     def _activate_first(self, generation: int) -> None:
         """Tabs.clear() finishes after the new tabs are added and can leave none active."""
         tabs = self.query_one("#inspector-tabs", Tabs)
-        if generation == self._generation and tabs.active not in self._views and self._views:
-            tabs.active = next(iter(self._views))
+        if generation != self._generation or tabs.active in self._views or not self._views:
+            return
+        first = next(iter(self._views))
+        if tabs.query(f"#{first}"):
+            tabs.active = first
+        else:  # still being mounted
+            self.call_after_refresh(self._activate_first, generation)
 
     @property
     def current_view(self) -> str | None:

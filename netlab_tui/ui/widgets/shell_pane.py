@@ -72,7 +72,9 @@ extra environment (`NAME=value …`) and a timeout in seconds.
     ShellPane #shell-cwd { width: 1fr; }
     ShellPane #shell-env { width: 1fr; }
     ShellPane #shell-timeout { width: 12; }
+    ShellPane #shell-status-row { height: auto; }
     ShellPane #shell-status { height: 1; color: $text-muted; padding: 0 1; width: 1fr; }
+    ShellPane #shell-status.-beside-select { height: 3; padding: 1 1 0 1; }
     ShellPane #shell-stage { width: 1fr; display: none; }
     ShellPane #shell-stage.-visible { display: block; }
     ShellPane #shell-output { height: 1fr; min-height: 4; border: round $primary-darken-3; }
@@ -102,7 +104,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
                 yield Input(placeholder="working directory (default: netlab's)", id="shell-cwd")
                 yield Input(placeholder="NAME=value …", id="shell-env")
                 yield Input(placeholder="timeout s", id="shell-timeout", type="number")
-        with Horizontal(classes="form"):
+        with Horizontal(id="shell-status-row"):
             yield Label("no command yet", id="shell-status")
             yield Select([], prompt="View stage", allow_blank=True, id="shell-stage")
         yield RichLog(id="shell-output", wrap=True, markup=False, max_lines=MAX_LINES)
@@ -232,6 +234,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
         stage_select = self.query_one("#shell-stage", Select)
         pipeline = isinstance(session, Pipeline)
         stage_select.set_class(pipeline, "-visible")
+        self.query_one("#shell-status", Label).set_class(pipeline, "-beside-select")
         if pipeline:
             stage_select.set_options([(f"[{i + 1}] {name}", i) for i, name in enumerate(names)])
             stage_select.value = self.shown_stage

@@ -9,6 +9,7 @@ key is refused with the reason, loudly.
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -98,8 +99,8 @@ Run a command on another machine, the way paramiko's `SSHClient.exec_command` do
 
 1. **Host**: `user@host`, `host:port`, or several separated by commas to compare them.
    Try a lab server: *Servers* → kind `ssh` (it shows its password and fingerprint in the log).
-2. **Key** (a private key file) and/or **password** (never shown, never logged); ssh-agent keys and
-   `~/.ssh` keys are tried too unless unticked in *Options*.
+2. **Key** (a private key file) and/or **password** (never shown, never logged; it also unlocks an
+   encrypted key file); ssh-agent keys and `~/.ssh` keys are tried too unless unticked in *Options*.
 3. **Run**: stdout plain, stderr red, then the remote exit status.
 
 Host keys: the first connection to a host shows its fingerprint; trust it only if it matches what
@@ -139,14 +140,15 @@ rows that differ) followed by a diff of each host against the first.
         self._subscription = None
         self._pending: list[TrafficEvent] = []
         self._lines = LineAssembler()
+        self.transcript: deque[str] = deque(maxlen=MAX_LINES)  # the output's lines as plain text
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
             yield Input(placeholder="user@host — several: a,b:2222", id="ssh-host")
-            yield Input(placeholder="port", id="ssh-port", type="integer")
+            yield Input(placeholder="22", id="ssh-port", type="integer")
             yield Input(placeholder="key file (optional)", id="ssh-key")
         with Horizontal(classes="form"):
-            yield Input(placeholder="password", id="ssh-password", password=True)
+            yield Input(placeholder="password/passphrase", id="ssh-password", password=True)
             yield Input(placeholder="command, e.g. uname -a", id="ssh-command")
             yield Button("Run", id="ssh-run", variant="primary")
             yield Button("Cancel", id="ssh-cancel", variant="error", disabled=True)
@@ -158,7 +160,7 @@ rows that differ) followed by a diff of each host against the first.
                 yield Checkbox("agent", True, id="ssh-agent")
                 yield Checkbox("~/.ssh keys", True, id="ssh-look-for-keys")
         yield Label("not connected", id="ssh-status")
-        yield RichLog(id="ssh-output", wrap=False, markup=False, max_lines=MAX_LINES)
+        yield RichLog(id="ssh-output", wrap=True, markup=False, max_lines=MAX_LINES)
 
     def on_mount(self) -> None:
         self.set_interval(0.05, self._flush)
@@ -182,9 +184,11 @@ rows that differ) followed by a diff of each host against the first.
             raise NetlabError("enter a host, e.g. 127.0.0.1 or user@host:2222")
         if not command:
             raise NetlabError("enter a command to run, e.g. uname -a")
+        password = self.query_one("#ssh-password", Input).value or None
         defaults: dict[str, Any] = {
             "key_file": value("#ssh-key") or None,
-            "password": self.query_one("#ssh-password", Input).value or None,
+            "password": password,
+            "passphrase": password,  # unlocks an encrypted key file, as paramiko's password= does
             "known_hosts": value("#ssh-known-hosts") or None,
             "agent": self.query_one("#ssh-agent", Checkbox).value,
             "look_for_keys": self.query_one("#ssh-look-for-keys", Checkbox).value,
@@ -323,6 +327,7 @@ rows that differ) followed by a diff of each host against the first.
         self._lines.clear()
         self.query_one("#ssh-status", Label).remove_class("-danger")
         self.query_one("#ssh-output", RichLog).clear()
+        self.transcript.clear()
         labels = self._labels
         self._subscription = self.netlab.journal.subscribe(
             self._pending.append, lambda e: e.proto == "ssh" and e.conn in labels)
@@ -373,6 +378,7 @@ rows that differ) followed by a diff of each host against the first.
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _write(self, text: Text) -> None:
+        self.transcript.append(text.plain)
         self.query_one("#ssh-output", RichLog).write(text)
 
     def _set_status(self, text: str) -> None:

@@ -1,4 +1,5 @@
-"""TCP client: connect to any TCP server, type messages, see every reply as it arrives."""
+"""TCP client: one connection you type into — text, hex or JSON — with every reply chunk as ``recv``
+returned it, a settable ``recv`` buffer size, half-close, reconnect and a raw HTTP request template."""
 
 from __future__ import annotations
 
@@ -9,16 +10,37 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Input, Label, RichLog
+from textual.widgets import Button, Checkbox, Input, Label, RichLog, Select, Static
 
+from ...engine.events import format_addr
+from ...engine.payload import HTTP_GET_TEMPLATE, encode, escape
 from ...engine.sessions import NetlabError, SessionStatus
-from ...engine.tcp import TcpClient
+from ...engine.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
 from ..panes import register_pane
 from .base import NetlabPane
 
+MODES = [("text", "text"), ("hex", "hex"), ("JSON", "json")]
+LINE_ENDINGS = [("\\n", "lf"), ("\\r\\n", "crlf"), ("none", "none")]
+PLACEHOLDERS = {
+    "text": "message — Enter sends it (plus the line ending)",
+    "hex": "hex bytes, e.g. 48 65 6c 6c 6f 0a",
+    "json": 'a JSON document {"cmd": "list"} or fields: cmd=add args.name=Ana args.mail=ana@x.fr',
+}
 
-def _visible(data: bytes) -> str:
-    return data.decode("utf-8", errors="backslashreplace").replace("\r", "\\r").replace("\n", "\\n")
+
+def visible(data: bytes) -> str:
+    """Bytes on one line, with CR, LF, tabs and undecodable bytes shown as escapes."""
+    return escape(data)
+
+
+def chunk_line(arrow: str, data: bytes, style: str, note: str = "") -> Text:
+    return Text.assemble((f"{arrow} ", f"bold {style}"), (visible(data), style),
+                         (f"  ({len(data)} B{note})", "dim"))
+
+
+def preview_text(data: bytes, limit: int = 60) -> str:
+    shown = visible(data[:limit]) + ("…" if len(data) > limit else "")
+    return f"will send {len(data)} B: {shown}"
 
 
 @register_pane
@@ -28,31 +50,49 @@ class TcpClientPane(NetlabPane):
     ORDER = 20
     HELP = """\
 ## TCP client
-One TCP connection you type into — what `socket.create_connection` + `sendall` + `recv` do.
+One TCP connection you type into — what `socket.create_connection`, `sendall` and `recv` do.
 
-1. **Host** and **port** of a server (start one in *Servers*), then **Connect**.
-2. Type a message and press **Enter**: it is sent as UTF-8 followed by `\\n`.
-3. Replies appear as they arrive (`←`), each `recv` chunk on its own line: TCP is a byte stream
-   and keeps no message boundaries.
-4. **Disconnect** closes the connection (the server sees EOF: `recv` returns `b''`).
+1. **Host** and **port** of a server (start one in *Servers*, then **Client** there), then **Connect**.
+2. Type a message and press **Enter**. **Send as**: `text` (UTF-8, plus the **line ending**; tick
+   **\\\\ escapes** to type `\\r`, `\\n`, `\\t`, `\\xNN`), `hex` (`48 65 6c 6c 6f`) or `JSON` (a document, or
+   fields `cmd=add args.name=Ana args.age:=30` that build one). The line above the field shows the
+   exact bytes that will leave.
+3. Replies appear as they arrive (`←`), **one line per `recv`**, each at most **recv buffer** bytes:
+   TCP is a byte stream and keeps no message boundaries. Set the buffer to 4 and send `Hello world`
+   to see one message arrive in several pieces — which is why the course reads until `recv` returns `b''`.
+4. **Half-close** shuts down the write side (`shutdown(SHUT_WR)`): the server sees EOF, and you keep
+   reading its answer — what the contact client must *not* do, and what an echo client may do.
+5. **HTTP GET** fills in a raw HTTP/1.1 request to send over the plain socket, as the course does by hand.
+6. **Disconnect** closes the connection; **Reconnect** opens a new one to the same server.
 """
 
     BINDINGS: ClassVar = [
         Binding("ctrl+d", "disconnect", "Disconnect", id="tcp-client.disconnect"),
+        Binding("ctrl+r", "reconnect", "Reconnect", id="tcp-client.reconnect"),
+        Binding("ctrl+w", "half_close", "Half-close", id="tcp-client.half-close"),
     ]
 
     DEFAULT_CSS = """
-    TcpClientPane .form { height: auto; }
-    TcpClientPane .form Label { padding: 1 1 0 0; }
-    TcpClientPane #tcp-host { width: 18; }
-    TcpClientPane #tcp-port { width: 10; }
+    TcpClientPane #tcp-host { width: 1fr; }
+    TcpClientPane #tcp-port { width: 12; }
+    TcpClientPane .options { height: 1; }
+    TcpClientPane .options Label { padding: 0 1 0 0; }
+    TcpClientPane .options Button { margin-left: 1; }
+    TcpClientPane .options Checkbox { margin-left: 1; }
+    TcpClientPane #tcp-bufsize { width: 9; }
+    TcpClientPane #tcp-mode { width: 10; }
+    TcpClientPane #tcp-eol { width: 10; }
     TcpClientPane #tcp-transcript { height: 1fr; border: round $primary-darken-3; }
-    TcpClientPane #tcp-status { height: 1; color: $text-muted; padding: 0 1; }
+    TcpClientPane #tcp-status { height: 1; color: $text-muted; padding: 0 1; margin-top: 1; }
+    TcpClientPane #tcp-preview { height: 1; color: $text-muted; padding: 0 1; }
+    TcpClientPane #tcp-preview.error { color: $error; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.client: TcpClient | None = None
+        self.target: tuple[str, int] | None = None  # the last server connected to, for Reconnect
+        self.chunks_in = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
@@ -62,17 +102,44 @@ One TCP connection you type into — what `socket.create_connection` + `sendall`
             yield Input("", id="tcp-port", type="integer", placeholder="port")
             yield Button("Connect", id="tcp-connect", variant="primary")
             yield Button("Disconnect", id="tcp-disconnect", disabled=True)
+        with Horizontal(classes="options"):
+            yield Label("recv buffer")
+            yield Input(str(DEFAULT_BUFSIZE), id="tcp-bufsize", type="integer", compact=True,
+                        tooltip=f"bytes per recv, 1 to {MAX_BUFSIZE}; applies at once")
+            yield Label("  as")
+            yield Select(MODES, value="text", allow_blank=False, id="tcp-mode", compact=True)
+            yield Label("  end")
+            yield Select(LINE_ENDINGS, value="lf", allow_blank=False, id="tcp-eol", compact=True)
+            yield Checkbox("\\ escapes", id="tcp-escapes", compact=True,
+                           tooltip="read \\r \\n \\t \\0 \\\\ \\xNN in text as the bytes they stand for")
+        with Horizontal(classes="options"):
+            yield Button("Reconnect", id="tcp-reconnect", disabled=True, compact=True)
+            yield Button("Half-close", id="tcp-shutdown", disabled=True, compact=True,
+                         tooltip="shutdown(SHUT_WR): send FIN, keep reading")
+            yield Button("HTTP GET", id="tcp-http", compact=True, tooltip="a raw HTTP/1.1 request template")
         yield Label("not connected", id="tcp-status")
-        yield RichLog(id="tcp-transcript", wrap=True, markup=False, max_lines=5000)
-        yield Input(placeholder="message — Enter sends it followed by \\n", id="tcp-message", disabled=True)
+        yield RichLog(id="tcp-transcript", wrap=True, markup=False, max_lines=5000, min_width=20)
+        yield Static("", id="tcp-preview")
+        yield Input(placeholder=PLACEHOLDERS["text"], id="tcp-message", disabled=True)
 
     def prefill(self, **values: object) -> None:
+        """``host``, ``port``, ``message``, ``mode`` (text/hex/json), ``eol`` (lf/crlf/none), ``escapes``,
+        ``bufsize``."""
         if "host" in values:
             self.query_one("#tcp-host", Input).value = str(values["host"])
         if "port" in values:
             self.query_one("#tcp-port", Input).value = str(values["port"])
+        if values.get("mode") in ("text", "hex", "json"):
+            self.query_one("#tcp-mode", Select).value = str(values["mode"])
+        if values.get("eol") in ("lf", "crlf", "none"):
+            self.query_one("#tcp-eol", Select).value = str(values["eol"])
+        if "escapes" in values:
+            self.query_one("#tcp-escapes", Checkbox).value = bool(values["escapes"])
+        if "bufsize" in values:
+            self.query_one("#tcp-bufsize", Input).value = str(values["bufsize"])
         if "message" in values:
             self.query_one("#tcp-message", Input).value = str(values["message"])
+        self._update_preview()
 
     # -- connecting ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#tcp-connect")
@@ -82,10 +149,19 @@ One TCP connection you type into — what `socket.create_connection` + `sendall`
         port = self.query_one("#tcp-port", Input).value.strip()
         self.connect(host, port)
 
+    @on(Button.Pressed, "#tcp-reconnect")
+    def action_reconnect(self) -> None:
+        if self.target is None:
+            self.notify("connect once first", severity="warning")
+            return
+        host, port = self.target
+        self.connect(host, str(port))
+
     @work(exclusive=True, group="tcp-client", exit_on_error=False)
     async def connect(self, host: str, port_text: str) -> None:
         if self.client is not None and self.client.running:
             await self.netlab.registry.stop(self.client)
+            self._write(Text("disconnected", style="bold"))
         try:
             if not host:
                 raise NetlabError("enter a host, e.g. 127.0.0.1")
@@ -93,28 +169,33 @@ One TCP connection you type into — what `socket.create_connection` + `sendall`
                 port = int(port_text)
             except ValueError:
                 raise NetlabError(f"invalid port {port_text!r}: expected a number from 1 to 65535") from None
-            client = TcpClient(self.netlab.journal, host, port)
+            client = TcpClient(self.netlab.journal, host, port, bufsize=self._bufsize())
             client.on_receive(self._received)
-            self._set_status(f"connecting to {host}:{port} …")
+            self._set_status(f"connecting to {format_addr(host, port)} …")
             await self.netlab.registry.start(client)
         except NetlabError as exc:
             self._set_status(f"not connected — {exc}")
             self.notify(str(exc), title="Cannot connect", severity="error")
             return
         self.client = client
+        self.target = (host, port)
+        self.chunks_in = 0
         self._write(Text(f"connected {client.local} → {client.peer}", style="bold"))
-        self._set_status(f"connected {client.local} → {client.peer}")
         self._set_connected(True)
+        self._show_status()
         self.query_one("#tcp-message", Input).focus()
 
     def _received(self, chunk: bytes | None) -> None:
         if chunk is None:
             self._write(Text("server closed the connection (EOF: recv returned b'')", style="bold red"))
-            self._set_status("disconnected (server closed)")
+            self._set_status("disconnected (the server closed) — Reconnect to talk again")
             self._set_connected(False)
             return
-        self._write(Text.assemble(("← ", "bold green"), (_visible(chunk), "green"),
-                                  (f"  ({len(chunk)} B)", "dim")))
+        self.chunks_in += 1
+        size = self.client.bufsize if self.client is not None else DEFAULT_BUFSIZE
+        note = f", a full recv({size})" if len(chunk) == size else ""
+        self._write(chunk_line("←", chunk, "green", note))
+        self._show_status()
 
     @on(Button.Pressed, "#tcp-disconnect")
     def action_disconnect(self) -> None:
@@ -130,25 +211,109 @@ One TCP connection you type into — what `socket.create_connection` + `sendall`
         self._set_status("not connected")
         self._set_connected(False)
 
+    @on(Button.Pressed, "#tcp-shutdown")
+    def action_half_close(self) -> None:
+        if self.client is not None and self.client.running and not self.client.write_closed:
+            self.half_close()
+
+    @work(group="tcp-client-send", exit_on_error=False)
+    async def half_close(self) -> None:
+        assert self.client is not None
+        try:
+            await self.client.shutdown_write()
+        except NetlabError as exc:
+            self.notify(str(exc), title="Cannot half-close", severity="error")
+            return
+        self._write(Text("→ FIN: write side shut down (the server's recv returns b''); still reading",
+                         style="bold yellow"))
+        self.query_one("#tcp-message", Input).disabled = True
+        self.query_one("#tcp-shutdown", Button).disabled = True
+        self._show_status()
+
+    # -- the recv buffer -----------------------------------------------------------------------------
+    def _bufsize(self) -> int:
+        text = self.query_one("#tcp-bufsize", Input).value.strip()
+        try:
+            size = int(text)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= MAX_BUFSIZE:
+            raise NetlabError(f"recv buffer size must be 1 to {MAX_BUFSIZE} bytes, not {text!r}")
+        return size
+
+    @on(Input.Changed, "#tcp-bufsize")
+    def _bufsize_changed(self) -> None:
+        try:
+            size = self._bufsize()
+        except NetlabError as exc:
+            self._set_status(str(exc))
+            return
+        if self.client is not None and self.client.running:
+            self.client.set_bufsize(size)
+            self._show_status()
+
     # -- sending -------------------------------------------------------------------------------------
+    def payload(self) -> bytes:
+        """The bytes the message field stands for, in the chosen mode (NetlabError if it cannot be)."""
+        return encode(self.query_one("#tcp-message", Input).value,
+                      str(self.query_one("#tcp-mode", Select).value),
+                      str(self.query_one("#tcp-eol", Select).value),
+                      escapes=self.query_one("#tcp-escapes", Checkbox).value)
+
+    @on(Input.Changed, "#tcp-message")
+    @on(Select.Changed, "#tcp-mode, #tcp-eol")
+    @on(Checkbox.Changed, "#tcp-escapes")
+    def _update_preview(self) -> None:
+        mode = str(self.query_one("#tcp-mode", Select).value)
+        message = self.query_one("#tcp-message", Input)
+        message.placeholder = PLACEHOLDERS.get(mode, "")
+        # a line ending and escapes only mean something for text
+        self.query_one("#tcp-eol", Select).disabled = mode != "text"
+        self.query_one("#tcp-escapes", Checkbox).disabled = mode != "text"
+        preview = self.query_one("#tcp-preview", Static)
+        if not message.value:
+            preview.update("")
+            preview.remove_class("error")
+            return
+        try:
+            preview.update(preview_text(self.payload()))
+            preview.remove_class("error")
+        except NetlabError as exc:
+            preview.update(str(exc))
+            preview.add_class("error")
+
     @on(Input.Submitted, "#tcp-message")
     def _send_pressed(self, event: Input.Submitted) -> None:
-        data = (event.value + "\n").encode("utf-8")
+        try:
+            data = self.payload()
+        except NetlabError as exc:
+            self.notify(str(exc), title="Cannot send", severity="error")
+            return
         event.input.value = ""
         self.send(data)
 
     @work(group="tcp-client-send", exit_on_error=False)
     async def send(self, data: bytes) -> None:
-        if self.client is None:
+        if self.client is None or not self.client.running:
             self.notify("connect first", severity="warning")
             return
         # Written before awaiting the send, so the transcript keeps the order of the exchange.
-        self._write(Text.assemble(("→ ", "bold yellow"), (_visible(data), "yellow"), (f"  ({len(data)} B)", "dim")))
+        self._write(chunk_line("→", data, "yellow"))
         try:
             await self.client.send(data)
         except NetlabError as exc:
             self._write(Text(f"not sent: {exc}", style="bold red"))
             self.notify(str(exc), title="Cannot send", severity="error")
+
+    @on(Button.Pressed, "#tcp-http")
+    def _http_template(self) -> None:
+        """A raw HTTP/1.1 request, as the course types it over a plain socket."""
+        host = self.query_one("#tcp-host", Input).value.strip() or "127.0.0.1"
+        port_text = self.query_one("#tcp-port", Input).value.strip()
+        host_header = format_addr(host, int(port_text)) if port_text.isdigit() and port_text != "80" else host
+        self.prefill(mode="text", eol="none", escapes=True,
+                     message=escape(HTTP_GET_TEMPLATE.format(host=host_header).encode()))
+        self.query_one("#tcp-message", Input).focus()
 
     # -- helpers -------------------------------------------------------------------------------------
     def _write(self, text: Text) -> None:
@@ -157,7 +322,17 @@ One TCP connection you type into — what `socket.create_connection` + `sendall`
     def _set_status(self, text: str) -> None:
         self.query_one("#tcp-status", Label).update(text)
 
+    def _show_status(self) -> None:
+        client = self.client
+        if client is None or not client.running:
+            return
+        half = " · write side shut down" if client.write_closed else ""
+        self._set_status(f"connected {client.local} → {client.peer} · recv({client.bufsize}) · "
+                         f"{self.chunks_in} chunk{'s' if self.chunks_in != 1 else ''} received{half}")
+
     def _set_connected(self, connected: bool) -> None:
         self.query_one("#tcp-connect", Button).disabled = connected
         self.query_one("#tcp-disconnect", Button).disabled = not connected
         self.query_one("#tcp-message", Input).disabled = not connected
+        self.query_one("#tcp-shutdown", Button).disabled = not connected
+        self.query_one("#tcp-reconnect", Button).disabled = self.target is None

@@ -1,0 +1,5 @@
+"""Called by PHP: shows exactly which arguments it received."""
+
+import sys
+
+print("python got", sys.argv[1:])

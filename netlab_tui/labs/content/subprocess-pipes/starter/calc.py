@@ -1,0 +1,16 @@
+"""Talk to bc: one expression per line, one answer per line.
+
+netlab runs it as: python calc.py
+"""
+
+import subprocess
+
+bc = subprocess.Popen(["bc", "-q"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+bc.stdin.write("scale=2\n")
+for expression in ["2+3", "10/4", "2^10"]:
+    bc.stdin.write(expression + "\n")
+    answer = bc.stdout.readline().strip()
+    print(f"{expression} = {answer}", flush=True)
+bc.stdin.write("quit\n")
+bc.stdin.close()
+bc.wait()

@@ -1,0 +1,63 @@
+"""The heap freezer: frozen while events pour in, a full collection once traffic is quiet."""
+
+import gc
+
+from netlab_tui.engine.events import TrafficEvent
+from netlab_tui.engine.journal import Journal
+from netlab_tui.ui.gc_policy import HeapFreezer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_freezes_during_bursts_and_cleans_up_when_idle():
+    journal = Journal()
+    clock = Clock()
+    freezer = HeapFreezer(journal, freeze_every=100, idle_seconds=5, clock=clock)
+    try:
+        assert freezer.freezes == 1 and gc.get_freeze_count() > 0  # the start-up heap
+        for i in range(250):
+            journal.publish(TrafficEvent("s", "tcp", "data", "in", payload=b"x%d" % i))
+            if i % 50 == 49:
+                clock.now += 0.5
+                freezer.tick()
+        assert freezer.freezes == 3  # at 100 and 200 new events
+        assert freezer.cleanups == 0
+        frozen = gc.get_freeze_count()
+        clock.now += 4.9
+        freezer.tick()
+        assert freezer.cleanups == 0 and gc.get_freeze_count() == frozen  # not quiet for long enough yet
+        clock.now += 0.2
+        freezer.tick()
+        assert freezer.cleanups == 1 and gc.get_freeze_count() == 0  # everything back to the collector
+        clock.now += 60
+        freezer.tick()
+        assert freezer.cleanups == 1  # nothing new: no more pauses
+    finally:
+        freezer.close()
+    assert gc.get_freeze_count() == 0
+
+
+def test_frozen_events_are_still_freed_when_the_journal_drops_them():
+    freed = []
+
+    class Probe:
+        def __del__(self) -> None:
+            freed.append(True)
+
+    journal = Journal(max_events=10)
+    freezer = HeapFreezer(journal, freeze_every=1)
+    try:
+        journal.publish(TrafficEvent("s", "tcp", "data", "in", payload=b"first", meta={"probe": Probe()}))
+        freezer.tick()  # frozen now
+        assert not freed
+        for _ in range(20):
+            journal.publish(TrafficEvent("s", "tcp", "data", "in", payload=b"more"))
+        assert freed == [True]  # refcounting freed it when the journal let it go, frozen or not
+    finally:
+        freezer.close()
