@@ -190,6 +190,8 @@ def handle_solve(args: argparse.Namespace) -> int:
     missing = missing_requirements(lab)
     if missing:
         raise NetlabError(f"lab {lab.id} needs {', '.join(missing)}, which is not installed")
+    if args.step:
+        _step_index(lab, args.step)  # a bad step is an error before anything starts
     return run(_solve(lab, args))
 
 
@@ -407,6 +409,7 @@ class _RunView:
         self.out = out
         self._last: tuple | None = None
         self._ran = False
+        self._partial: dict[tuple, str] = {}
         self._announced_pass = -1
 
     def show_step(self) -> None:
@@ -437,10 +440,19 @@ class _RunView:
 
     def on_event(self, event) -> None:
         if event.proto == "shell" and event.kind in ("stdout", "stderr") and event.payload is not None:
-            prefix = "  │ " if event.kind == "stdout" else "  ! "
-            for line in (event.text or "").rstrip("\n").split("\n"):
-                self.out.line(prefix + line)
+            # Whole lines only: an unbuffered script writes print("a", b) in several pieces.
+            key = (event.conn, event.kind)
+            text = self._partial.pop(key, "") + (event.text or "")
+            *lines, rest = text.split("\n")
+            if rest:
+                self._partial[key] = rest
+            for line in lines:
+                self.out.line(("  │ " if event.kind == "stdout" else "  ! ") + line)
         elif event.proto == "shell" and event.kind in ("info", "exit"):
+            for (conn, kind), rest in list(self._partial.items()):
+                if conn == event.conn:
+                    del self._partial[(conn, kind)]
+                    self.out.line(("  │ " if kind == "stdout" else "  ! ") + rest)
             self.out.line(f"  {event.text}")
         elif event.proto == "lab" and event.kind == "error":
             self.out.line(f"  {FAIL} {event.text}")

@@ -499,8 +499,8 @@ class _Flow:
 def read_pcap(path: str | Path, *, max_packets: int = 1_000_000) -> list[TrafficEvent]:
     """A capture as netlab events: one per TCP/UDP packet (others are counted in a final info event).
 
-    The server (the side that received the SYN, else the lower port) is "local", so ``in`` is what the
-    client sent. TCP events carry ``meta`` flags, relative seq/ack, window and frame number; SYN is
+    The server (the side that received the SYN; for UDP the first receiver; else the lower port) is
+    "local", so ``in`` is what the client sent. TCP events carry ``meta`` flags, relative seq/ack, window and frame number; SYN is
     ``connect``, SYN-ACK ``accept``, FIN/RST ``close``, a bare ACK ``ack``, payloads ``data``.
     """
     path = Path(path)
@@ -578,7 +578,9 @@ def _packet_event(packet: Any, frame: int, flows: dict, ids: Any, source: str) -
             client, server = src, dst
         elif tcp is not None and "S" in flags:
             client, server = dst, src
-        else:  # the conversation started before the capture: the lower port is probably the server
+        elif tcp is None:  # UDP: whoever speaks first is the client
+            client, server = src, dst
+        else:  # a connection that started before the capture: the lower port is probably the server's
             client, server = (src, dst) if src[1] > dst[1] else (dst, src)
         flow = _Flow(f"{proto}-{next(ids)}", proto, server, client)
         flows[key] = flow

@@ -277,6 +277,8 @@ def parse_nmap_xml(xml: str, ports: Iterable[int] | None = None, err: str = "") 
     import nmap  # python-nmap
 
     try:
+        # Only the parser is needed: skip PortScanner.__init__, which runs `nmap -V` and fails where
+        # nmap is not installed (a comparison parses reports produced on other hosts).
         report = nmap.PortScanner.__new__(nmap.PortScanner).analyse_nmap_xml_scan(
             nmap_xml_output=xml, nmap_err=err, nmap_err_keep_trace=[], nmap_warn_keep_trace=[]
         )
@@ -441,12 +443,13 @@ class ScanSession(Session):
             raise NetlabError(f"{len(self.targets)} hosts × {len(self.ports):,} ports is {total:,} probes: at most "
                               f"{MAX_PROBES:,} per scan (fewer hosts or fewer ports)")
         self.progress = ScanProgress(total=total)
-        hosts = ", ".join(t.address if t.name == t.address else f"{t.name} ({t.address})" for t in self.targets)
         method = ("nmap -sS" if self.syn else "nmap -sT") if self.engine == "nmap" else "connect scan"
+        in_all = f", {total:,} in all" if len(self.targets) > 1 else ""
         self.emit(
             "info",
             conn=self.conn,
-            message=f"scanning {len(self.ports):,} port{'s' if len(self.ports) != 1 else ''} on {hosts} ({method})",
+            message=f"scanning {len(self.ports):,} port{'s' if len(self.ports) != 1 else ''} on "
+                    f"{_describe_targets(self.targets)}{in_all} ({method})",
             meta={"engine": self.engine, "hosts": [t.address for t in self.targets],
                   "ports": format_ports(self.ports), "total": self.progress.total, "syn": self.syn},
         )
@@ -669,6 +672,22 @@ class ScanSession(Session):
             if proc is not None and proc.poll() is None:
                 with contextlib.suppress(OSError):
                     proc.kill() if force else proc.terminate()
+
+
+def _describe_targets(targets: list[ScanTarget]) -> str:
+    """``127.0.0.1`` · ``localhost (127.0.0.1)`` · ``127.0.0.0/29 (6 hosts)``, joined by commas."""
+    by_name: dict[str, list[str]] = {}
+    for target in targets:
+        by_name.setdefault(target.name, []).append(target.address)
+    parts = []
+    for name, addresses in by_name.items():
+        if len(addresses) > 1:
+            parts.append(f"{name} ({len(addresses)} hosts)")
+        elif addresses[0] == name:
+            parts.append(name)
+        else:
+            parts.append(f"{name} ({addresses[0]})")
+    return ", ".join(parts)
 
 
 def _nmap_error(err: str) -> str:

@@ -9,6 +9,7 @@ on ``stop_all``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import logging
 from collections.abc import Callable
@@ -47,6 +48,7 @@ class Session:
         self.stats: dict[str, int] = {"events": 0, "bytes_in": 0, "bytes_out": 0}
         self._done = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._context: contextvars.Context | None = None
 
     # -- identity ------------------------------------------------------------------------------------
     def set_name(self, base: str) -> None:
@@ -64,6 +66,9 @@ class Session:
         if self.status not in (SessionStatus.NEW, SessionStatus.STOPPED, SessionStatus.FAILED):
             raise NetlabError(f"{self.name} is already {self.status}")
         self._loop = asyncio.get_running_loop()
+        # Callbacks handed over from threads run in the starter's context, so whatever the loop's
+        # owner keeps in context variables (Textual's active app, for one) is there for subscribers.
+        self._context = contextvars.copy_context()
         self._done = asyncio.Event()
         self.error = None
         self._set_status(SessionStatus.STARTING)
@@ -151,7 +156,13 @@ class Session:
         """``emit`` from a worker thread (paramiko, nmap, watchdog)."""
         if self._loop is None:
             raise RuntimeError("session was never started on a loop")
-        self._loop.call_soon_threadsafe(lambda: self.emit(kind, **fields))
+        self._loop.call_soon_threadsafe(lambda: self.emit(kind, **fields), context=self._context)
+
+    def call_threadsafe(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run ``callback(*args)`` on the session's loop, from any thread, in the starter's context."""
+        if self._loop is None:
+            raise RuntimeError("session was never started on a loop")
+        self._loop.call_soon_threadsafe(callback, *args, context=self._context)
 
     # -- helpers -------------------------------------------------------------------------------------
     def _set_status(self, status: SessionStatus) -> None:

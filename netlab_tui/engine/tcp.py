@@ -316,6 +316,7 @@ class TcpClient(Session):
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._read_task: asyncio.Task | None = None
+        self._pending_read: asyncio.Future | None = None
         self._listeners: list[Callable[[bytes | None], None]] = []
 
     @property
@@ -326,6 +327,10 @@ class TcpClient(Session):
         if not 1 <= size <= MAX_BUFSIZE:
             raise NetlabError(f"recv buffer size must be 1 to {MAX_BUFSIZE} bytes")
         self.bufsize = size
+        # The recv already waiting was asked for the old size; nothing is consumed until data arrives,
+        # so cancel it and let the loop ask again, or the next chunk would still be of the old size.
+        if self._pending_read is not None and not self._pending_read.done():
+            self._pending_read.cancel()
 
     def on_receive(self, listener: Callable[[bytes | None], None]) -> Callable[[], None]:
         """``listener(chunk)`` for each chunk received; ``listener(None)`` once at EOF."""
@@ -355,9 +360,16 @@ class TcpClient(Session):
 
     async def _read_loop(self) -> None:
         assert self._reader is not None
+        task = asyncio.current_task()
         try:
             while True:
-                data = await self._reader.read(self.bufsize)
+                self._pending_read = asyncio.ensure_future(self._reader.read(self.bufsize))
+                try:
+                    data = await self._pending_read
+                except asyncio.CancelledError:
+                    if task is not None and task.cancelling():
+                        raise  # the session is stopping
+                    continue  # set_bufsize cancelled the pending recv: ask again with the new size
                 if not data:
                     break
                 self.emit("data", direction="in", payload=data, local=self.local, peer=self.peer, conn=self.conn)

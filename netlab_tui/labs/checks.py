@@ -71,9 +71,32 @@ class CheckContext:
     scripts: Mapping[str, ScriptResult] = field(default_factory=dict)
     probes: Mapping[int, Outcome] = field(default_factory=dict)  # id(ProbeCondition) -> last outcome
     default_script: str | None = None
+    _rendered: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _texts: dict[int, str] = field(default_factory=dict, repr=False)
 
+    # Memoised for one evaluation: every matcher asks the same questions of thousands of events.
     def render(self, text: str) -> str:
-        return self.variables.render(text)
+        try:
+            return self._rendered[text]
+        except KeyError:
+            value = self._rendered[text] = self.variables.render(text)
+            return value
+
+    def render_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.render(value)
+        key = ("value", id(value))
+        if key not in self._rendered:
+            self._rendered[key] = self.variables.render_value(value)
+        return self._rendered[key]
+
+    def text_of(self, event: TrafficEvent) -> str:
+        """The event's payload as text (decoded once per evaluation, whatever the number of checks)."""
+        key = id(event)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = event.text or ""
+        return text
 
 
 # -- helpers -------------------------------------------------------------------------------------------
@@ -267,7 +290,7 @@ class EventMatcher:
             meta = event.meta or {}
             for path, expected in self.meta.items():
                 found, value = json_path(meta, path)
-                if not found or not same_value(value, ctx.variables.render_value(expected)):
+                if not found or not same_value(value, ctx.render_value(expected)):
                     return False
         return True
 
@@ -278,9 +301,9 @@ class EventMatcher:
     def matches_payload(self, event: TrafficEvent, ctx: CheckContext) -> bool:
         if not self.checks_payload:
             return True
-        text = event.text or ""
         if self.min_size is not None and event.size < self.min_size:
             return False
+        text = ctx.text_of(event)
         for needle in self.text:
             if ctx.render(needle) not in text:
                 return False
@@ -291,7 +314,7 @@ class EventMatcher:
         if self.json:
             if event.payload is None:
                 return False
-            wanted = {path: ctx.variables.render_value(v) for path, v in self.json.items()}
+            wanted = {path: ctx.render_value(v) for path, v in self.json.items()}
             if not any(all((hit := json_path(doc, path))[0] and same_value(hit[1], value)
                            for path, value in wanted.items())
                        for doc in payload_documents(event.payload)):

@@ -80,6 +80,8 @@ class ProgressStore:
 
     # -- the file -----------------------------------------------------------------------------------------
     def _read(self) -> None:
+        if not self.path.exists():  # nothing saved yet: create nothing (the folder comes with the first save)
+            return
         try:
             with self._locked():
                 self._data = self._load()

@@ -94,8 +94,10 @@ class LabRunner:
         *,
         workspace: Workspace | None = None,
         progress: ProgressStore | None = None,
+        max_wait: float | None = None,
     ) -> None:
         self.lab = lab
+        self.max_wait = max_wait  # caps the checks' timeouts when solving (tests of starters that must fail)
         self.journal = journal
         self.registry = registry or SessionRegistry(journal)
         self.workspace = workspace or Workspace(lab)
@@ -121,6 +123,7 @@ class LabRunner:
         self._watcher: WorkspaceWatcher | None = None
         self._passed_now = False  # this visit of the step passed (sticky until the step changes)
         self._rundir: Path | None = None
+        self._evaluate_cost = 0.0  # seconds the last evaluation took
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self, step: int | str | None = None, *, run: bool = True, enter: bool = True) -> None:
@@ -493,9 +496,12 @@ class LabRunner:
             return
         self._events.append(event)
         if self._evaluate_handle is None:
+            # Judging is O(events of the step): under a flood, wait long enough that it stays a small
+            # share of the loop's time (at most ~20%).
+            delay = max(EVALUATE_DELAY, 4 * self._evaluate_cost)
             with contextlib.suppress(RuntimeError):
                 loop = asyncio.get_running_loop()
-                self._evaluate_handle = loop.call_later(EVALUATE_DELAY, self._evaluate_soon)
+                self._evaluate_handle = loop.call_later(delay, self._evaluate_soon)
 
     def _evaluate_soon(self) -> None:
         self._evaluate_handle = None
@@ -512,6 +518,7 @@ class LabRunner:
 
     def evaluate(self) -> StepStatus:
         """Judge the step's checks now; records and announces a pass."""
+        started = time.perf_counter()
         context = self._context()
         checks = []
         for check in self.step.checks:
@@ -526,6 +533,7 @@ class LabRunner:
             self._passed_now = True
             self._record_pass(checks)
         self.status.passed = self._passed_now
+        self._evaluate_cost = time.perf_counter() - started
         self._notify()
         return self.status
 
@@ -559,6 +567,8 @@ class LabRunner:
         await self.goto(index, run=False)
         step = self.step
         timeout = max([c.timeout for c in step.checks] + [5.0])
+        if self.max_wait is not None:
+            timeout = min(timeout, self.max_wait)
         # The learner's servers first (actions may talk to them), then the learner's part played by
         # actions and solve commands (they may prepare what the scripts use), then the scripts.
         for spec in step.scripts:

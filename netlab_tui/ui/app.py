@@ -128,10 +128,11 @@ class NetlabApp(App[int]):
         return [p.PANE_ID for p in self._panes]
 
     def show_pane(self, pane_id: str, focus: bool = True, **prefill: object) -> NetlabPane:
-        switcher = self.query_one("#panes", ContentSwitcher)
-        pane = self.query_one(f"#{pane_id}", NetlabPane)
+        base = self.screen_stack[0]  # the panes live on the default screen, whatever is on top
+        switcher = base.query_one("#panes", ContentSwitcher)
+        pane = base.query_one(f"#{pane_id}", NetlabPane)
         switcher.current = pane_id
-        tools = self.query_one("#tools", OptionList)
+        tools = base.query_one("#tools", OptionList)
         tools.highlighted = self.pane_ids.index(pane_id)
         if prefill:
             pane.prefill(**prefill)
@@ -141,13 +142,17 @@ class NetlabApp(App[int]):
         return pane
 
     def _update_pane_title(self) -> None:
-        switcher = self.query_one("#panes", ContentSwitcher)
+        switcher = self.screen_stack[0].query_one("#panes", ContentSwitcher)
         pane = next((p for p in self._panes if p.PANE_ID == switcher.current), None)
         switcher.border_title = pane.PANE_TITLE if pane else ""
 
     @on(OptionList.OptionHighlighted, "#tools")
     def _tool_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id and self.query_one("#panes", ContentSwitcher).current != event.option.id:
+        switchers = list(self.screen_stack[0].query("#panes").results(ContentSwitcher)) if self.screen_stack else []
+        if not switchers:  # the app is closing
+            return
+        switcher = switchers[0]
+        if event.option.id and switcher.current != event.option.id:
             self.show_pane(event.option.id, focus=False)
 
     @on(OptionList.OptionSelected, "#tools")

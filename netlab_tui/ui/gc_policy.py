@@ -21,6 +21,7 @@ from ..engine.journal import Journal
 
 FREEZE_EVERY = 10_000  # new events between freezes
 IDLE_SECONDS = 5.0  # quiet time before the full clean-up
+SETTLE_SECONDS = 2.0  # after start: freeze what the app built while mounting
 
 
 class HeapFreezer:
@@ -36,6 +37,8 @@ class HeapFreezer:
         self.dirty = False  # frozen since the last full clean-up
         self.freezes = 0
         self.cleanups = 0
+        self.started = clock()
+        self.settled = False  # the start-up heap frozen once the app has finished mounting
         self.freeze()  # the start-up heap (modules, Textual's widgets and styles) first
 
     def freeze(self) -> None:
@@ -53,6 +56,9 @@ class HeapFreezer:
             self.seen_total = total
             self.last_growth = now
         if total - self.frozen_at >= self.freeze_every:
+            self.freeze()
+        elif not self.settled and now - self.started >= SETTLE_SECONDS:
+            self.settled = True  # panes finish mounting (labs load …) after on_mount: freeze that too
             self.freeze()
         elif self.dirty and now - self.last_growth >= self.idle_seconds:
             self.cleanup()

@@ -145,3 +145,32 @@ def test_help_lists_the_options():
     out = run_netlab("scan", "--help").stdout.decode()
     for option in ("--engine", "--yes", "--compare-from", "--json", "-p PORTS"):
         assert option in out
+
+
+@pytest.mark.parametrize("engine", ["connect", "nmap"])
+def test_ctrl_c_stops_a_long_scan_cleanly(engine):
+    if engine == "nmap" and shutil.which("nmap") is None:
+        pytest.skip("nmap is not installed")
+    import signal
+    import time
+
+    from tests.conftest import netlab_cmd
+
+    proc = subprocess.Popen(netlab_cmd("scan", "127.0.0.0/29", "-p", "all", "--engine", engine),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = proc.stdout.readline().decode()
+        assert first.startswith("scanning 65,535 ports on 127.0.0.0/29 (6 hosts), 393,210 in all"), first
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err
+    assert out.decode().splitlines()[-1].startswith("scan stopped:")
+    if engine == "nmap":
+        leftover = subprocess.run(["pgrep", "-f", "nmap -oX - -sT -Pn -T4 -n --stats-every"], capture_output=True)
+        assert leftover.stdout == b""  # nmap itself was ended with the scan

@@ -377,11 +377,11 @@ async def test_contact_oversized_request_is_refused_early(registry, journal, tmp
         s.sendall(b'{"cmd": "add", "args": {"name": "' + b"A" * 70000)
         try:  # the server answers and closes before we finish: stop sending when it does
             s.sendall(b"A" * 1_000_000)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:
             pass
         try:
             data = read_until_eof(s)
-        except ConnectionResetError:
+        except OSError:  # our unread megabyte made the server's close a reset: the reply may be lost
             data = b""
         s.close()
         return data
@@ -449,8 +449,8 @@ async def test_random_and_oversized_bytes_never_stop_a_server(registry, journal,
                 s.settimeout(2)
                 while s.recv(65536):
                     pass
-            except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                pass  # a server may close on garbage: that is its right
+            except OSError:  # reset, broken pipe, not connected, timeout: a server may close on garbage
+                pass
             s.close()
 
     await asyncio.to_thread(fuzz)

@@ -74,6 +74,10 @@ def test_udp_datagrams_are_rebuilt(tmp_path):
     assert capture.write_pcap(events, path) == 2
     fields = tshark("-r", str(path), "-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "data.data")
     assert fields.splitlines() == ["40000\t7000\t70696e67", "7000\t40000\t526563753a2070696e67"]
+    back = capture.read_pcap(path)  # the first sender is the client, whatever the port numbers
+    assert [(e.direction, e.local, e.peer, e.payload) for e in back] == [
+        ("in", "127.0.0.1:7000", "127.0.0.1:40000", b"ping"), ("out", "127.0.0.1:7000", "127.0.0.1:40000",
+                                                              b"Recu: ping")]
 
 
 async def test_http_exchanges_on_one_keep_alive_connection_decode_in_tshark(journal, registry, tmp_path):

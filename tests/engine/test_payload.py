@@ -64,3 +64,26 @@ def test_http_template_is_a_valid_request_head():
     request = HTTP_GET_TEMPLATE.format(host="127.0.0.1:8080").encode()
     assert request.startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n")
     assert request.endswith(b"\r\n\r\n")
+
+
+def test_escapes_in_a_one_line_field():
+    from netlab_tui.engine.payload import escape, unescape
+
+    assert unescape(r"GET / HTTP/1.1\r\n\r\n") == b"GET / HTTP/1.1\r\n\r\n"
+    assert unescape(r"a\tb\0c\\d\x41\xff") == b"a\tb\x00c\\dA\xff"
+    assert unescape(r"\q stays") == b"\\q stays"  # an unknown escape is left as typed
+    with pytest.raises(NetlabError, match="two hex digits"):
+        unescape(r"\x4")
+    assert encode(r"line\r\n", "text", escapes=True) == b"line\r\n"
+    assert encode(r"line\r\n", "text") == b"line\\r\\n"  # without escapes, backslashes are just text
+
+
+def test_escape_round_trips_any_bytes():
+    import os
+
+    from netlab_tui.engine.payload import escape, unescape
+
+    for data in (HTTP_GET_TEMPLATE.encode(), "Zoë \\ ✓".encode(), bytes(range(256)), os.urandom(500)):
+        line = escape(data)
+        assert "\n" not in line and "\r" not in line
+        assert unescape(line) == data

@@ -157,3 +157,21 @@ async def test_many_clients_at_once(registry, journal):
 
     replies = await asyncio.gather(*(one(i) for i in range(100)))
     assert replies == [f"client {i}".encode() for i in range(100)]
+
+
+async def test_client_bufsize_change_applies_to_the_recv_already_waiting(registry, journal):
+    server = await start_echo(registry, journal)
+    client = await registry.start(TcpClient(journal, "127.0.0.1", server.port))
+    chunks: list[bytes] = []
+    client.on_receive(lambda chunk: chunks.append(chunk) if chunk else None)
+    await asyncio.sleep(0.05)  # the client is now blocked in recv(4096)
+    client.set_bufsize(4)
+    await client.send(b"Hello world")
+    async with asyncio.timeout(5):
+        while b"".join(chunks) != b"Hello world":
+            await asyncio.sleep(0.01)
+    assert chunks == [b"Hell", b"o wo", b"rld"]
+    with pytest.raises(NetlabError, match="recv buffer size must be 1"):
+        client.set_bufsize(0)
+    await registry.stop(client)
+    assert client.status == SessionStatus.STOPPED

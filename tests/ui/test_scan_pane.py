@@ -18,6 +18,12 @@ from netlab_tui.ui.widgets.scan_pane import ScanPane
 SIZE = (140, 42)
 
 
+async def settle(pilot):
+    """Let the app finish starting before driving it (its first sidebar highlight is still queued)."""
+    await pilot.pause()
+    await pilot.pause()
+
+
 async def wait_for(pilot, condition, timeout=30.0, what="condition"):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -52,6 +58,7 @@ async def test_scan_streams_open_ports_into_the_table(listeners, engine):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         low, high = listeners[0] - 50, listeners[0] + 50
         spec = f"{max(1, low)}-{min(65535, high)},{listeners[1]}"
+        await settle(pilot)
         app.show_pane("scan", target="127.0.0.1", ports=spec, engine=engine)
         await pilot.pause()
         assert await pilot.click("#scan-start")
@@ -77,6 +84,7 @@ async def test_scan_streams_open_ports_into_the_table(listeners, engine):
 async def test_show_closed_and_progress_while_running():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         app.show_pane("scan", target="127.0.0.1", ports="1-40", engine="connect")
         app.query_one("#scan-show-closed", Checkbox).value = True
         await pilot.pause()
@@ -90,6 +98,7 @@ async def test_stop_a_long_scan():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
         # 6 hosts × 65,535 ports: long enough to still be running when Stop is clicked.
+        await settle(pilot)
         app.show_pane("scan", target="127.0.0.0/29", ports="all", engine="connect")
         await pilot.pause()
         assert await pilot.click("#scan-start")
@@ -106,6 +115,7 @@ async def test_stop_a_long_scan():
 async def test_a_target_outside_loopback_asks_first_and_cancel_scans_nothing():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         app.show_pane("scan", target="192.0.2.44", ports="80", engine="connect")
         await pilot.pause()
         assert await pilot.click("#scan-start")
@@ -120,6 +130,7 @@ async def test_a_target_outside_loopback_asks_first_and_cancel_scans_nothing():
 async def test_bad_input_is_a_notification():
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
         app.show_pane("scan", target="127.0.0.1", ports="1-99999")
         await pilot.pause()
         assert await pilot.click("#scan-start")
@@ -132,6 +143,7 @@ async def test_engine_select_and_fallback_note(monkeypatch, tmp_path, listeners)
     monkeypatch.setenv("PATH", str(tmp_path))  # nmap hidden: the pane offers connect, notes the fallback
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
         app.show_pane("scan")
         await pilot.pause()
         assert app.query_one("#scan-engine", Select).value == "connect"
@@ -154,6 +166,7 @@ async def test_compare_view(listeners, tmp_path, monkeypatch):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         ssh = SshLabServer(app.journal, port=0, password="pw", host_key=str(tmp_path / "hk"))
         await app.registry.start(ssh)
+        await settle(pilot)
         app.show_pane("scan", target="127.0.0.1", ports=",".join(map(str, listeners)), engine="connect",
                       compare=f"127.0.0.1:{ssh.port}")
         app.query_one("#scan-password", Input).value = "pw"

@@ -13,6 +13,12 @@ from netlab_tui.ui.widgets.watch_pane import WatchPane, split_globs
 SIZE = (140, 42)
 
 
+async def settle(pilot):
+    """Let the app finish starting before driving it (its first sidebar highlight is still queued)."""
+    await pilot.pause()
+    await pilot.pause()
+
+
 async def wait_for(pilot, condition, timeout=20.0, what="condition"):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -34,6 +40,7 @@ def test_split_globs():
 async def test_watch_shows_changes_live(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
         app.show_pane("watch", dir=str(tmp_path), exclude="*.tmp")
         await pilot.pause()
         assert await pilot.click("#watch-start")
@@ -59,6 +66,7 @@ async def test_watch_shows_changes_live(tmp_path):
 async def test_a_burst_fills_the_table(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
         app.show_pane("watch", dir=str(tmp_path))
         await pilot.pause()
         assert await pilot.click("#watch-start")
@@ -76,6 +84,7 @@ async def test_forward_to_a_collector_and_see_its_clients(tmp_path):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         collector = server_kinds()["watch-collector"].create(app.journal, port=0)
         await app.registry.start(collector)
+        await settle(pilot)
         app.show_pane("watch", dir=str(tmp_path), forward=f"127.0.0.1:{collector.port}")
         await pilot.pause()
         assert await pilot.click("#watch-start")
@@ -95,6 +104,7 @@ async def test_forward_to_a_collector_and_see_its_clients(tmp_path):
 async def test_bad_directory_and_forward_are_notifications(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
         app.show_pane("watch", dir=str(tmp_path / "nope"))
         await pilot.pause()
         assert await pilot.click("#watch-start")

@@ -7,13 +7,12 @@ the event the line came from in the traffic log. The stream grows while the conv
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-
-from rich.text import Text
 
 from ...engine.conversations import follow_stream, render_stream
 from ...engine.journal import Journal

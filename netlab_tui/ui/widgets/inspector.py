@@ -107,6 +107,9 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         self._views: dict[str, str] = {}  # tab id -> decoder name
         self._generation = 0  # tab ids are unique per shown event: Tabs.clear() completes later
         self.encoding = "auto"  # the text view's encoding (e cycles)
+        self._tab_ops: list = []  # Tabs' pending clear/add operations (AwaitComplete)
+        self._deferred: TrafficEvent | None = None
+        self._retry_timer = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Select an event in the traffic log to inspect it.", style="dim"),
@@ -121,10 +124,32 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
     def show(self, event: TrafficEvent | None) -> None:
         if event is not None and event is self.event and self._views:
             return  # selected, then inspected (Enter): already shown, keep the chosen view
-        self.event = event
         details = self.query_one("#inspector-details", Static)
         tabs = self.query_one("#inspector-tabs", Tabs)
-        tabs.clear()
+        if event is not None and event.payload is not None and self._views:
+            names = [decoder.name for _score, decoder in ranked(event.payload, event.meta)]
+            if "hex" not in names:
+                names.append("hex")
+            if names == list(self._views.values()):
+                # Same views as the last event (scrolling through similar traffic): keep the tabs rather
+                # than rebuild them, which is costly and races Tabs' own mounting when done many
+                # times a second.
+                self.event = event
+                details.update(event_details(event))
+                first = next(iter(self._views))
+                if tabs.active != first and tabs.query(f"#{first}"):
+                    tabs.active = first
+                self._render_view(names[0])
+                return
+        if any(not op.is_done for op in self._tab_ops):
+            # Tabs is still mounting the previous set; rebuilding now would make it activate a tab we
+            # are removing. Show this event a moment later instead (the newest request wins).
+            self._deferred = event
+            if self._retry_timer is None:
+                self._retry_timer = self.set_timer(0.03, self._show_deferred)
+            return
+        self.event = event
+        self._tab_ops = [tabs.clear()]
         self._views.clear()
         self._generation += 1
         if event is None:
@@ -142,9 +167,13 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         for index, name in enumerate(names):
             tab_id = f"view-{self._generation}-{name}"
             self._views[tab_id] = name
-            tabs.add_tab(Tab(table[name].title + (" (auto)" if index == 0 else ""), id=tab_id))
+            self._tab_ops.append(tabs.add_tab(Tab(table[name].title + (" (auto)" if index == 0 else ""), id=tab_id)))
         self._render_view(names[0])
         self.call_after_refresh(self._activate_first, self._generation)
+
+    def _show_deferred(self) -> None:
+        self._retry_timer = None
+        self.show(self._deferred)
 
     def _activate_first(self, generation: int) -> None:
         """Tabs.clear() finishes after the new tabs are added and can leave none active."""

@@ -59,7 +59,7 @@ kept aside). The same labs run without the TUI: `netlab lab run ID`.
         self.lang = preferred_language()
         self.labs: list[Lab] = []
         self.broken: list[str] = []
-        self.progress = ProgressStore()
+        self.progress = ProgressStore()  # re-read on every refresh: the lab panel and `netlab lab run` write it
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
@@ -77,6 +77,10 @@ kept aside). The same labs run without the TUI: `netlab lab run ID`.
             yield Button("Reset progress", id="labs-reset")
 
     def on_mount(self) -> None:
+        # After the first frame: reading ~20 lab files must not delay netlab's start-up.
+        self.call_after_refresh(self._first_load)
+
+    def _first_load(self) -> None:
         self.reload()
         if self.progress.warning:
             self.notify(self.progress.warning, title="Lab progress", severity="warning", timeout=10)
@@ -176,7 +180,11 @@ kept aside). The same labs run without the TUI: `netlab lab run ID`.
         if lab is None:
             return
         from ...labs.workspace import Workspace
+        from .lab_panel import LabPanel
 
+        if any(panel.runner.lab.id == lab.id for panel in self.app.query(LabPanel)):
+            self.notify(f"{lab.title} is open: close it (✕ in the lab panel) before resetting it", severity="warning")
+            return
         self.progress.reset(lab.id)
         backup = Workspace(lab).reset()
         kept = f"; your previous files are in {backup}" if backup else ""

@@ -326,9 +326,9 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         client = self.client
         if client is None or not client.running:
             return
-        half = " · write side shut down" if client.write_closed else ""
+        half = " · write side shut" if client.write_closed else ""
         self._set_status(f"connected {client.local} → {client.peer} · recv({client.bufsize}) · "
-                         f"{self.chunks_in} chunk{'s' if self.chunks_in != 1 else ''} received{half}")
+                         f"{self.chunks_in} in{half}")
 
     def _set_connected(self, connected: bool) -> None:
         self.query_one("#tcp-connect", Button).disabled = connected
