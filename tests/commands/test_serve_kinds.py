@@ -1,6 +1,7 @@
 """``netlab serve KIND`` for each server of the course, talked to by outside clients (socket, socat)."""
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -88,8 +89,6 @@ def test_contact_with_socat_and_a_db_file(serve, tmp_path):
 
 def test_contact_default_db_is_under_the_user_data_dir(tmp_path):
     from tests.conftest import ServeProcess
-
-    import os
 
     env_home = tmp_path / "xdg"
     old = os.environ.get("XDG_DATA_HOME")

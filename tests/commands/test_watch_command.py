@@ -57,7 +57,8 @@ def test_json_changes(tmp_path):
         lines = watch.lines_until(lambda line: json.loads(line)["kind"] == "moved")
         events = [json.loads(line) for line in lines]
         moved = events[-1]
-        assert moved["meta"]["rel"] == "a.txt" and moved["meta"]["dest_rel"] == "b.txt"
+        assert moved["kind"] == "moved", events
+        assert (moved["meta"]["rel"], moved["meta"]["dest_rel"]) == ("a.txt", "b.txt"), events
         assert moved["meta"]["dest_path"] == str(tmp_path.resolve() / "b.txt") and moved["meta"]["is_dir"] is False
         assert not any("swp" in e["meta"]["rel"] for e in events if e["kind"] != "info")
     finally:

@@ -5,6 +5,7 @@ import json
 import os
 import random
 import socket
+import threading
 import time
 
 import pytest
@@ -263,8 +264,6 @@ async def test_chat_drops_a_member_that_reads_nothing(registry, journal):
                     break
                 total += len(chunk)
                 got.append(chunk)
-
-        import threading
 
         reader = threading.Thread(target=listen)
         reader.start()
@@ -537,7 +536,7 @@ async def test_journal_stays_bounded_under_a_flood(registry):
     assert journal.dropped > 0 and journal.total == journal.dropped + len(journal)
 
 
-async def test_every_kind_serves_on_ipv6(registry, journal, tmp_path):
+async def test_greet_and_contact_on_ipv6(registry, journal, tmp_path):
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this machine")
     server = await start(registry, journal, "tcp-greet", host="::1")

@@ -67,7 +67,7 @@ def test_http_template_is_a_valid_request_head():
 
 
 def test_escapes_in_a_one_line_field():
-    from netlab_tui.engine.payload import escape, unescape
+    from netlab_tui.engine.payload import unescape
 
     assert unescape(r"GET / HTTP/1.1\r\n\r\n") == b"GET / HTTP/1.1\r\n\r\n"
     assert unescape(r"a\tb\0c\\d\x41\xff") == b"a\tb\x00c\\dA\xff"
