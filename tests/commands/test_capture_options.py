@@ -1,7 +1,9 @@
 """``--pcap`` and ``--journal`` on ``netlab serve`` and ``netlab send``, read back with tshark."""
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 
 import pytest
@@ -10,6 +12,19 @@ from tests.conftest import netlab_cmd, run_netlab
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 
+def can_capture() -> bool:
+    """Root or CAP_NET_RAW: packet sockets open."""
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+        return True
+    except (PermissionError, OSError, AttributeError):
+        return False
+
+
+needs_capture = pytest.mark.skipif(not can_capture(), reason="capturing on lo needs root or CAP_NET_RAW")
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
+                                reason="dropping CAP_NET_RAW with setpriv needs root")
+
 
 def tshark(*args: str) -> str:
     result = subprocess.run(["tshark", *args], capture_output=True, text=True, timeout=60)
@@ -17,6 +32,7 @@ def tshark(*args: str) -> str:
     return result.stdout
 
 
+@needs_capture
 def test_serve_and_send_pcaps_from_the_wire(serve, tmp_path):
     server_pcap, client_pcap = tmp_path / "server.pcap", tmp_path / "client.pcap"
     server = serve("tcp-echo", "--port", "0", "--pcap", str(server_pcap))
@@ -34,6 +50,7 @@ def test_serve_and_send_pcaps_from_the_wire(serve, tmp_path):
         assert sum("F" in f for f in flags) == 2  # a FIN each way
 
 
+@needs_root
 def test_send_without_capture_rights_rebuilds_from_events(serve, tmp_path):
     server = serve("tcp-echo", "--port", "0")
     path = tmp_path / "rebuilt.pcap"
@@ -47,6 +64,7 @@ def test_send_without_capture_rights_rebuilds_from_events(serve, tmp_path):
     assert tshark("-r", str(path), "-Y", "tcp.analysis.flags") == ""
 
 
+@needs_root
 def test_pcap_from_wire_without_rights_is_one_clear_error(serve, tmp_path):
     server = serve("tcp-echo", "--port", "0")
     result = subprocess.run(["setpriv", "--bounding-set", "-net_raw",

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import json
-import selectors
 import signal
 import subprocess
 import time
 
+from tests._pipes import PipeLines
 from tests.conftest import netlab_cmd, run_netlab
 
 
 class WatchProcess:
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(netlab_cmd("watch", *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines = PipeLines(self.proc.stdout)
         self.first = self.readline(10)
         assert self.first, self.proc.stderr.read().decode()
 
     def readline(self, timeout: float) -> bytes:
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        ready = sel.select(timeout)
-        sel.close()
-        return self.proc.stdout.readline() if ready else b""
+        return self.lines.readline(timeout)
 
     def lines_until(self, predicate, timeout: float = 10.0) -> list[bytes]:
         found = []
@@ -83,14 +80,14 @@ def test_forward_to_a_collector_with_restart(tmp_path, serve):
     try:
         assert watch.lines_until(lambda line: b"connect" in line)
         (tmp_path / "one").write_text("1")
-        got = collector.events(timeout=10, until=lambda e: e["kind"] == "created")
+        got = PipeLines(collector.proc.stdout).events_until(lambda e: e["kind"] == "created")
         created = [e for e in got if e["kind"] == "created"]
         assert created and created[0]["meta"]["rel"] == "one" and created[0]["text"].endswith("created one")
         assert collector.stop() == 0
         time.sleep(0.3)
         (tmp_path / "two").write_text("2")  # while nobody listens
         again = serve("watch-collector", "--port", str(collector.port))
-        got = again.events(timeout=15, until=lambda e: e["kind"] == "created")
+        got = PipeLines(again.proc.stdout).events_until(lambda e: e["kind"] == "created", timeout=15)
         assert [e["meta"]["rel"] for e in got if e["kind"] == "created"] == ["two"]
     finally:
         assert watch.stop() == 0

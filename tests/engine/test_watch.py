@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests._pipes import PipeLines
 from netlab_tui.engine.catalog import server_kinds
 from netlab_tui.engine.journal import Journal
 from netlab_tui.engine.sessions import NetlabError, SessionStatus
@@ -191,7 +192,7 @@ def created_at(server, wanted: set[str], timeout: float = 15.0) -> set[str]:
             got.add(event["meta"]["rel"])
         return wanted <= got
 
-    server.events(timeout=timeout, until=note)
+    PipeLines(server.proc.stdout).events_until(note, timeout=timeout)
     return got
 
 
@@ -203,7 +204,7 @@ async def test_forward_survives_a_collector_restart(registry, tmp_path, serve):
     watch = await start_watch(registry, journal, tmp_path, forward=f"127.0.0.1:{port}")
     await wait_for(lambda: watch.forwarder.acks, what="the greeting")
     (tmp_path / "before.txt").write_text("x")
-    events = await asyncio.to_thread(first.events, 10, lambda e: e["kind"] == "created")
+    events = await asyncio.to_thread(PipeLines(first.proc.stdout).events_until, lambda e: e["kind"] == "created")
     assert [e["meta"]["rel"] for e in events if e["kind"] == "created"] == ["before.txt"]
     assert await asyncio.to_thread(first.stop) == 0
     await wait_for(lambda: watch.forwarder.state != "connected", what="the disconnection")
