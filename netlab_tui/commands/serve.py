@@ -6,6 +6,7 @@ import argparse
 import asyncio
 
 from ..engine.catalog import server_kinds
+from ..engine.gc_policy import HeapFreezer
 from ..engine.journal import Journal
 from ..engine.sessions import SessionRegistry
 from ._capture import Recording, add_capture_arguments
@@ -68,8 +69,10 @@ async def _serve(kind, host: str, port: int, options: dict, as_json: bool,
         await registry.start(session)
         stopped_by_itself = asyncio.ensure_future(session.wait_closed())
         stop_requested = asyncio.ensure_future(stop.wait())
+        # A long-running server's journal holds up to 200,000 events: keep full GC passes off them.
+        heap_keeper = asyncio.ensure_future(_keep_heap(HeapFreezer(journal)))
         await asyncio.wait({stopped_by_itself, stop_requested}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (stopped_by_itself, stop_requested):
+        for task in (stopped_by_itself, stop_requested, heap_keeper):
             task.cancel()
         return 0 if not session.error else 1
     finally:
@@ -77,3 +80,12 @@ async def _serve(kind, host: str, port: int, options: dict, as_json: bool,
         restore()
         if recording is not None:
             recording.finish()
+
+
+async def _keep_heap(freezer: HeapFreezer) -> None:
+    try:
+        while True:
+            await asyncio.sleep(1.0)
+            freezer.tick()
+    finally:
+        freezer.close()

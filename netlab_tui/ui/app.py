@@ -20,7 +20,7 @@ from ..engine.catalog import server_kinds
 from ..engine.events import TrafficEvent
 from ..engine.journal import Journal
 from ..engine.sessions import NetlabError, SessionRegistry
-from .gc_policy import HeapFreezer
+from ..engine.gc_policy import HeapFreezer
 from .panes import pane_classes
 from .screens.help import HelpScreen
 from .widgets.base import NetlabPane

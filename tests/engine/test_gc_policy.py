@@ -4,7 +4,7 @@ import gc
 
 from netlab_tui.engine.events import TrafficEvent
 from netlab_tui.engine.journal import Journal
-from netlab_tui.ui.gc_policy import HeapFreezer
+from netlab_tui.engine.gc_policy import HeapFreezer
 
 
 class Clock:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import time
 
-from ..engine.journal import Journal
+from .journal import Journal
 
 FREEZE_EVERY = 10_000  # new events between freezes
 IDLE_SECONDS = 5.0  # quiet time before the full clean-up
