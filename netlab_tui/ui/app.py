@@ -152,6 +152,8 @@ class NetlabApp(App[int]):
         if not switchers:  # the app is closing
             return
         switcher = switchers[0]
+        if event.option_index != event.option_list.highlighted:
+            return  # a stale highlight (show_pane moved it since): following it would switch back
         if event.option.id and switcher.current != event.option.id:
             self.show_pane(event.option.id, focus=False)
 

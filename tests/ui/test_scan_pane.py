@@ -19,7 +19,7 @@ SIZE = (140, 42)
 
 
 async def settle(pilot):
-    """Let the app finish starting before driving it (its first sidebar highlight is still queued)."""
+    """Let the app finish starting before driving it."""
     await pilot.pause()
     await pilot.pause()
 

@@ -118,7 +118,7 @@ rows that differ) followed by a diff of each host against the first.
     DEFAULT_CSS = """
     SshPane .form { height: auto; }
     SshPane #ssh-host { width: 2fr; }
-    SshPane #ssh-port { width: 9; }
+    SshPane #ssh-port { width: 11; }
     SshPane #ssh-key { width: 1fr; }
     SshPane #ssh-password { width: 22; }
     SshPane #ssh-command { width: 1fr; }
