@@ -21,8 +21,11 @@ class PipeLines:
         self._thread.start()
 
     def _pump(self, stream: IO[bytes]) -> None:
-        for line in iter(stream.readline, b""):
-            self._lines.put(line)
+        try:
+            for line in iter(stream.readline, b""):
+                self._lines.put(line)
+        except (OSError, ValueError):  # the test closed the pipe while we were reading: that is EOF
+            pass
         self._lines.put(b"")  # EOF
 
     def readline(self, timeout: float) -> bytes:
