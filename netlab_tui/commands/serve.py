@@ -15,7 +15,8 @@ from ._common import EventPrinter, install_stop_signals, port_number, run
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     kinds = server_kinds()
-    lines = "\n".join(f"  {k.name:<12} {k.summary}" for k in kinds.values())
+    width = max(len(name) for name in kinds) + 2
+    lines = "\n".join(f"  {k.name:<{width}}{k.summary}" for k in kinds.values())
     parser = subparsers.add_parser(
         "serve",
         help="run a lab server (tcp-echo …) and log its traffic",
