@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import subprocess
 import sys
 import time
@@ -42,37 +43,46 @@ def run_netlab(*args: str, input: bytes | None = None, timeout: float = 30, env:
 class ServeProcess:
     """A ``netlab serve ... --json`` child; ``.port`` and ``.host`` come from its first (listen) event."""
 
+    START_TIMEOUT = 30.0  # a loaded CI machine: importing and binding can take seconds
+
     def __init__(self, *args: str) -> None:
-        # Unbuffered: events() selects on the pipe, so no line may wait unseen in a Python buffer.
+        # Unbuffered (bufsize=0): stdout is a raw FileIO, whose readline() reads one byte at a time and
+        # so never takes more than the line it returns. Nothing waits unseen in a Python buffer, which
+        # is what lets events() trust select() on the pipe, and tests mix events() with
+        # ``proc.stdout.read()`` afterwards without losing a line. (A reader thread, as in
+        # tests/_pipes.PipeLines, would take the lines those tests read themselves.)
         self.proc = subprocess.Popen(netlab_cmd("serve", *args, "--json"), stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, bufsize=0)
-        line = self.proc.stdout.readline()
+        line = self._readline(self.START_TIMEOUT)
         if not line:
-            raise RuntimeError(f"serve did not start: {self.proc.stderr.read().decode()}")
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"serve did not start within {self.START_TIMEOUT:g}s: "
+                               f"{self.proc.stderr.read().decode()}")
         self.listen = json.loads(line)
         host, _, port = self.listen["local"].rpartition(":")
         self.host = host.strip("[]")
         self.port = int(port)
 
-    def events(self, timeout: float = 5.0, until=None) -> list[dict]:
-        """Read event lines until ``until(event)`` is true (or the timeout)."""
-        import selectors
+    def _readline(self, timeout: float) -> bytes:
+        """The next line, or b"" at EOF or when none starts within ``timeout`` seconds. The child writes
+        and flushes a whole line at a time, so a line that has started is finished at once."""
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout=max(0.0, timeout)):
+                return b""
+        return self.proc.stdout.readline()
 
+    def events(self, timeout: float = 5.0, until=None) -> list[dict]:
+        """Read event lines until ``until(event)`` is true, EOF, or the timeout."""
         found = []
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            line = self.proc.stdout.readline()
-            if not line:
-                break
+        while line := self._readline(deadline - time.monotonic()):
             event = json.loads(line)
             found.append(event)
             if until is not None and until(event):
                 break
-        sel.close()
         return found
 
     def stop(self, sig: int | None = None) -> int:

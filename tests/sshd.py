@@ -25,6 +25,19 @@ import pytest
 SSHD = "/usr/sbin/sshd"  # sshd re-executes itself, so it must be started by absolute path
 
 
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """No test reads or writes the real ~/.ssh or netlab's real data directory, or uses an agent.
+
+    Autouse in the modules that import it: ``from tests.sshd import isolated_home  # noqa: F401``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    return home
+
+
 def keygen(path: Path, comment: str) -> Path:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
                    check=True, capture_output=True, timeout=30)

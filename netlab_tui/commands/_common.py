@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
 from ..engine.events import TrafficEvent
+from ..engine.journal import Journal
+from ..engine.sessions import SessionRegistry
 
 ARROWS = {"in": "<-", "out": "->", None: "  "}
 
@@ -20,9 +24,12 @@ def format_event_line(event: TrafficEvent, width: int = 100) -> str:
     stamp = time.strftime("%H:%M:%S", time.localtime(event.ts)) + f".{int(event.ts * 1000) % 1000:03d}"
     size = f"{event.size}B" if event.payload is not None else ""
     peer = event.peer or event.local or ""
+    # Payloads are cut to the width; netlab's own messages are not (a server's listen line carries the
+    # host key fingerprint and password a user must read in full).
+    summary = event.message if event.payload is None and event.message else event.summary(width)
     return (
         f"{stamp} {ARROWS.get(event.direction, '  ')} {event.kind:<7} {peer:<22} {size:>6}  "
-        f"{event.summary(width)}"
+        f"{summary}"
     ).rstrip()
 
 
@@ -43,6 +50,28 @@ class EventPrinter:
             self.stream = open("/dev/null", "w")  # noqa: SIM115 - lives as long as the process
 
 
+def add_command_parser(subparsers: argparse._SubParsersAction, name: str, help: str, doc: str | None,
+                       **kwargs: Any) -> argparse.ArgumentParser:
+    """A sub-command whose ``--help`` shows ``doc`` (a module docstring) and any epilog as written.
+
+    The docstrings mark commands as ``code`` for the source reader; --help shows them without the marks.
+    """
+    return subparsers.add_parser(
+        name, help=help, description=(doc or "").replace("``", "") or None,
+        formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs,
+    )
+
+
+def new_journal(as_json: bool, **options: Any) -> tuple[Journal, SessionRegistry]:
+    """A command's journal (``options`` go to ``Journal``) and registry; with ``--json`` every event is
+    printed as a JSON line."""
+    journal = Journal(**options)
+    registry = SessionRegistry(journal)
+    if as_json:
+        journal.subscribe(EventPrinter(True))
+    return journal, registry
+
+
 def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
     """SIGINT/SIGTERM set ``stop`` instead of raising; returns a function that restores the defaults."""
     loop = asyncio.get_running_loop()
@@ -58,6 +87,73 @@ def install_stop_signals(stop: asyncio.Event) -> Callable[[], None]:
                 loop.remove_signal_handler(sig)
 
     return restore
+
+
+@contextlib.asynccontextmanager
+async def foreground(registry: SessionRegistry, session: Any, *, forward_stdin: bool) -> AsyncIterator[list[int]]:
+    """Run one child (a local process, a remote command) in the foreground, as a shell runs a job.
+
+    ``session`` is started in ``registry``; netlab's standard input is forwarded to it (or its input is
+    closed at once); SIGINT/SIGTERM stop it, and the yielded list receives their numbers so the caller
+    can exit with 128+N. On the way out stdin forwarding ends, the registry stops, signals are restored.
+    """
+    from ._stdin import StdinForwarder
+
+    loop = asyncio.get_running_loop()
+    interrupted: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        interrupted.append(signum)
+        loop.create_task(session.stop())
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):
+            pass
+    forwarder: StdinForwarder | None = None
+    try:
+        await registry.start(session)
+        if forward_stdin:
+            forwarder = StdinForwarder(session.write_stdin, session.close_stdin)
+            forwarder.start()
+        else:
+            await session.close_stdin()
+        yield interrupted
+    finally:
+        if forwarder is not None:
+            await forwarder.stop()
+        await registry.stop_all()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+class OutputWriter:
+    """A child's stdout/stderr events to ours, byte for byte (for a pipeline: only ``last_stage``'s stdout)."""
+
+    def __init__(self, last_stage: int | None = None) -> None:
+        self.last_stage = last_stage
+        self.silenced = False
+
+    def __call__(self, event: TrafficEvent) -> None:
+        if event.payload is None or self.silenced:
+            return
+        if event.kind == "stdout":
+            stage = (event.meta or {}).get("stage")
+            if self.last_stage is not None and stage != self.last_stage:
+                return
+            stream = sys.stdout.buffer
+        else:
+            stream = sys.stderr.buffer
+        try:
+            stream.write(event.payload)
+            stream.flush()
+        except BrokenPipeError:  # `netlab run ... | head`: stop printing, let the command finish
+            self.silenced = True
+            with contextlib.suppress(OSError):  # so the interpreter's final flush does not complain
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def run(coro: Awaitable[int]) -> int:
@@ -85,8 +181,6 @@ def parse_bytes(value: str, *, as_hex: bool) -> bytes:
 
 
 def positive_float(value: str) -> float:
-    import argparse
-
     try:
         number = float(value)
     except ValueError:
@@ -97,8 +191,6 @@ def positive_float(value: str) -> float:
 
 
 def port_number(value: str) -> int:
-    import argparse
-
     try:
         number = int(value)
     except ValueError:

@@ -10,9 +10,8 @@ import argparse
 import sys
 
 from ..engine.http_client import HttpClient, HttpExchange, HttpRequestSpec
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, SessionRegistry
-from ._common import EventPrinter, positive_float, run
+from ..engine.sessions import NetlabError
+from ._common import add_command_parser, new_journal, positive_float, run
 
 
 def _pair(separator: str, what: str):
@@ -26,11 +25,8 @@ def _pair(separator: str, what: str):
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "http",
-        help="send an HTTP request and print the response",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command_parser(
+        subparsers, "http", "send an HTTP request and print the response", __doc__,
         epilog="examples:\n"
                "  netlab http GET localhost:8080/api/users\n"
                "  netlab http PATCH localhost:8080/api/users/2 --json-body '{\"status\": \"away\"}'\n"
@@ -99,10 +95,7 @@ def exit_status(status: int) -> int:
 
 
 async def _send(spec: HttpRequestSpec, args: argparse.Namespace) -> int:
-    journal = Journal()
-    registry = SessionRegistry(journal)
-    if args.json:
-        journal.subscribe(EventPrinter(True))
+    journal, registry = new_journal(args.json)
     client = HttpClient(journal)
     try:
         await registry.start(client)

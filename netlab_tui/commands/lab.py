@@ -122,6 +122,7 @@ def handle_show(args: argparse.Namespace) -> int:
             out.line(f"  hints: {len(step.hints)} (revealed one at a time in `netlab lab run`)")
         for check in step.checks:
             out.line(f"  check: {_preview(check.title)}")
+        out.line()
     return 0
 
 
@@ -320,11 +321,14 @@ class _Output:
 
         if not text.strip():
             return
-        if self.stream.isatty():
-            self.console.print(Markdown(text, code_theme="ansi_dark"))
-        else:
-            self.stream.write(text.rstrip() + "\n\n")
-            self.stream.flush()
+        try:
+            if self.stream.isatty():
+                self.console.print(Markdown(text, code_theme="ansi_dark"))
+            else:
+                self.stream.write(text.rstrip() + "\n\n")
+                self.stream.flush()
+        except BrokenPipeError:  # `netlab lab show ID | head`: the reader has seen enough
+            pass
 
     def line(self, text: str = "") -> None:
         try:

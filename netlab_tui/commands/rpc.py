@@ -13,24 +13,18 @@ import json
 import sys
 import urllib.parse
 
-from ..engine.journal import Journal
 from ..engine.rpc import RpcClient, RpcResult, parse_cli_value, plain
-from ..engine.sessions import NetlabError, SessionRegistry
-from ._common import EventPrinter, positive_float, run
+from ..engine.sessions import NetlabError
+from ._common import add_command_parser, new_journal, positive_float, run
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "rpc",
-        help="list or call the methods of an XML-RPC / JSON-RPC server",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command_parser(subparsers, "rpc", "list or call the methods of an XML-RPC / JSON-RPC server",
+                                __doc__)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="system.listMethods", description="List the server's methods.")
     listing.add_argument("url", metavar="URL", help="e.g. http://127.0.0.1:8000/ or .../jsonrpc")
-    call = actions.add_parser("call", help="call one method", description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    call = add_command_parser(actions, "call", "call one method", __doc__)
     call.add_argument("url", metavar="URL", help="e.g. http://127.0.0.1:8000/ or .../jsonrpc")
     call.add_argument("method", metavar="METHOD", help="e.g. add, weather_forecast, system.methodHelp")
     call.add_argument("params", metavar="PARAM", nargs="*", help="positional parameters (JSON or text)")
@@ -56,10 +50,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _rpc(args: argparse.Namespace) -> int:
-    journal = Journal()
-    registry = SessionRegistry(journal)
-    if args.json:
-        journal.subscribe(EventPrinter(True))
+    journal, registry = new_journal(args.json)
     client = RpcClient(journal, args.url, protocol_for(args.url, args.protocol), timeout=args.timeout)
     try:
         await registry.start(client)

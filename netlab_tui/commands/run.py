@@ -9,18 +9,10 @@ Without a shell by default: the words after ``--`` are the program and its argum
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import os
-import signal
 import sys
 
-from ..engine.events import TrafficEvent
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, SessionRegistry
 from ..engine.shell import STATUS_TIMED_OUT, CommandNotExecutable, CommandNotFound, Pipeline, ProcessSession
-from ._common import EventPrinter, die, positive_float, run
-from ._stdin import StdinForwarder
+from ._common import OutputWriter, add_command_parser, die, foreground, new_journal, positive_float, run
 
 EPILOG = """\
 exit status: the command's; 127 when it does not exist, 126 when it cannot be run, 124 when --timeout
@@ -44,13 +36,8 @@ def env_pair(value: str) -> tuple[str, str]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "run",
-        help="run a local command (no shell unless --shell) and log its output",
-        description=__doc__,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command_parser(subparsers, "run", "run a local command (no shell unless --shell) and log its output",
+                                __doc__, epilog=EPILOG)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--shell", action="store_true",
                       help="run COMMAND through /bin/sh -c (never with text you did not write: injection)")
@@ -96,8 +83,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, command) -> int:
-    journal = Journal()
-    registry = SessionRegistry(journal)
+    journal, registry = new_journal(args.json)
     env = dict(args.env)
     if args.pipe:
         session: ProcessSession | Pipeline = Pipeline(journal, command, cwd=args.cwd, env=env, timeout=args.timeout)
@@ -107,33 +93,9 @@ async def _run(args: argparse.Namespace, command) -> int:
                                  cwd=args.cwd, env=env, timeout=args.timeout,
                                  stdin="null" if args.no_stdin else "pipe")
         last_stage = None
-    if args.json:
-        journal.subscribe(EventPrinter(True))
-    else:
-        journal.subscribe(_OutputWriter(last_stage), lambda e: e.kind in ("stdout", "stderr"))
-
-    loop = asyncio.get_running_loop()
-    interrupted: list[int] = []
-
-    def on_signal(signum: int) -> None:
-        interrupted.append(signum)
-        loop.create_task(session.stop())
-
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, on_signal, sig)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError):
-            pass
-    forwarder: StdinForwarder | None = None
-    try:
-        await registry.start(session)
-        if args.no_stdin:
-            await session.close_stdin()
-        else:
-            forwarder = StdinForwarder(session.write_stdin, session.close_stdin)
-            forwarder.start()
+    if not args.json:
+        journal.subscribe(OutputWriter(last_stage), lambda e: e.kind in ("stdout", "stderr"))
+    async with foreground(registry, session, forward_stdin=not args.no_stdin) as interrupted:
         code = await session.wait()
         if interrupted:
             return 128 + interrupted[0]
@@ -141,37 +103,3 @@ async def _run(args: argparse.Namespace, command) -> int:
             print(f"netlab: timed out after {args.timeout:g}s; killed the process group", file=sys.stderr)
             return STATUS_TIMED_OUT
         return code
-    except NetlabError:
-        raise
-    finally:
-        if forwarder is not None:
-            await forwarder.stop()
-        await registry.stop_all()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
-class _OutputWriter:
-    """The child's stdout/stderr to ours, byte for byte (for a pipeline: the last stage's stdout)."""
-
-    def __init__(self, last_stage: int | None) -> None:
-        self.last_stage = last_stage
-        self.silenced = False
-
-    def __call__(self, event: TrafficEvent) -> None:
-        if event.payload is None or self.silenced:
-            return
-        if event.kind == "stdout":
-            stage = (event.meta or {}).get("stage")
-            if self.last_stage is not None and stage != self.last_stage:
-                return
-            stream = sys.stdout.buffer
-        else:
-            stream = sys.stderr.buffer
-        try:
-            stream.write(event.payload)
-            stream.flush()
-        except BrokenPipeError:  # `netlab run ... | head`: stop printing, let the command finish
-            self.silenced = True
-            with contextlib.suppress(OSError):  # so the interpreter's final flush does not complain
-                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())

@@ -11,21 +11,18 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from typing import IO
 
 from ..engine.events import TrafficEvent
-from ..engine.journal import Journal
 from ..engine.scan import ENGINES, ScanPolicyError, ScanSession
-from ..engine.sessions import NetlabError, SessionRegistry
-from ._common import EventPrinter, install_stop_signals, positive_float, run
+from ..engine.sessions import NetlabError, Session, SessionRegistry
+from ._common import add_command_parser, install_stop_signals, new_journal, positive_float, run
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "scan",
-        help="scan TCP ports (nmap, or the built-in connect scanner)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command_parser(
+        subparsers, "scan", "scan TCP ports (nmap, or the built-in connect scanner)", __doc__,
         epilog=(
             "ports: 22,80,8000-8100 · 1000- (to 65535) · - or all (1-65535) · top:100 (most common)\n"
             "       default: the 1,000 most common ports, as nmap does\n"
@@ -66,11 +63,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _scan(args: argparse.Namespace) -> int:
-    journal = Journal(max_events=1_000_000)
-    registry = SessionRegistry(journal)
+    journal, registry = new_journal(args.json, max_events=1_000_000)
     out = sys.stdout
-    if args.json:
-        journal.subscribe(EventPrinter(True))
     session = ScanSession(
         journal, args.target, args.ports, engine=args.engine, syn=args.syn, allow_remote=args.yes,
         timeout=args.timeout, concurrency=args.concurrency,
@@ -81,26 +75,37 @@ async def _scan(args: argparse.Namespace) -> int:
     stop = asyncio.Event()
     restore = install_stop_signals(stop)
     try:
-        try:
-            await registry.start(session)
-        except ScanPolicyError as exc:
-            raise NetlabError(f"{exc}; pass --yes if you do") from None
-        ended = asyncio.ensure_future(session.wait_closed())
-        stopper = asyncio.ensure_future(stop.wait())
-        while not ended.done():
-            await asyncio.wait({ended, stopper}, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
-            if meter is not None:
-                meter.update()
-            if stopper.done():
-                await session.stop()
-                break
-        stopper.cancel()
+        await _run_until_done(registry, session, stop, meter.update if meter is not None else None)
         if meter is not None:
             meter.clear()
         return 1 if session.error else 0
     finally:
         await registry.stop_all()
         restore()
+
+
+async def _run_until_done(registry: SessionRegistry, session: Session, stop: asyncio.Event,
+                          tick: Callable[[], None] | None = None) -> bool:
+    """Start ``session`` and wait until it ends, or until ``stop`` is set (Ctrl+C), which stops it.
+    ``tick`` runs every 0.2 s meanwhile. True when the session ended by itself."""
+    try:
+        await registry.start(session)
+    except ScanPolicyError as exc:
+        raise NetlabError(f"{exc}; pass --yes if you do") from None
+    ended = asyncio.ensure_future(session.wait_closed())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        while not ended.done():
+            await asyncio.wait({ended, stopper}, timeout=0.2 if tick is not None else None,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if tick is not None:
+                tick()
+            if stopper.done() and not ended.done():
+                await session.stop()
+                return False
+        return True
+    finally:
+        stopper.cancel()
 
 
 class PortTable:
@@ -198,10 +203,7 @@ def _compare_command(args: argparse.Namespace) -> int:
 async def _compare(args: argparse.Namespace, targets: list) -> int:
     from ..engine.scan_compare import ScanCompareSession
 
-    journal = Journal(max_events=1_000_000)
-    registry = SessionRegistry(journal)
-    if args.json:
-        journal.subscribe(EventPrinter(True))
+    journal, registry = new_journal(args.json, max_events=1_000_000)
     session = ScanCompareSession(journal, args.target, args.ports, targets, engine=args.engine,
                                  allow_remote=args.yes)
     if not args.json:
@@ -211,16 +213,7 @@ async def _compare(args: argparse.Namespace, targets: list) -> int:
     stop = asyncio.Event()
     restore = install_stop_signals(stop)
     try:
-        try:
-            await registry.start(session)
-        except ScanPolicyError as exc:
-            raise NetlabError(f"{exc}; pass --yes if you do") from None
-        ended = asyncio.ensure_future(session.wait_closed())
-        stopper = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({ended, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        if not ended.done():
-            await session.stop()
+        if not await _run_until_done(registry, session, stop):
             return 0
         comparison = session.comparison
         if comparison is not None and not args.json:

@@ -16,8 +16,7 @@ import shutil
 import sys
 
 from ..engine.events import TrafficEvent
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, SessionRegistry
+from ..engine.sessions import NetlabError
 from ..engine.ssh import (
     DEFAULT_TIMEOUT,
     KeyNeedsPassphrase,
@@ -29,8 +28,7 @@ from ..engine.ssh import (
     parse_hosts,
     run_on_hosts,
 )
-from ._common import EventPrinter, port_number, positive_float, run
-from ._stdin import StdinForwarder
+from ._common import OutputWriter, add_command_parser, foreground, new_journal, port_number, positive_float, run
 
 STATUS_SSH_ERROR = 255  # as OpenSSH: netlab's own failure, told apart from the remote command's status
 
@@ -72,12 +70,9 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "ssh",
-        help="run a command over SSH (host keys checked; several hosts compared)",
-        description=__doc__,
+    parser = add_command_parser(
+        subparsers, "ssh", "run a command over SSH (host keys checked; several hosts compared)", __doc__,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="netlab ssh [USER@]HOST[:PORT] [options] -- COMMAND...\n"
               "       netlab ssh --host H1 --host H2 [options] -- COMMAND...",
     )
@@ -169,38 +164,11 @@ def _unlock_key(targets: list[SshTarget], key_file: str) -> None:
 
 
 async def _single(args: argparse.Namespace, target: SshTarget, command: str) -> int:
-    import asyncio
-    import signal
-
-    journal = Journal()
-    registry = SessionRegistry(journal)
-    if args.json:
-        journal.subscribe(EventPrinter(True))
-    else:
-        journal.subscribe(_write_output, lambda e: e.kind in ("stdout", "stderr") and e.proto == "ssh")
+    journal, registry = new_journal(args.json)
+    if not args.json:
+        journal.subscribe(OutputWriter(), lambda e: e.kind in ("stdout", "stderr") and e.proto == "ssh")
     session = SshSession(journal, target, command)
-    loop = asyncio.get_running_loop()
-    interrupted: list[int] = []
-
-    def on_signal(signum: int) -> None:
-        interrupted.append(signum)
-        loop.create_task(session.stop())
-
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, on_signal, sig)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError):
-            pass
-    forwarder: StdinForwarder | None = None
-    try:
-        await registry.start(session)
-        if args.no_stdin:
-            await session.close_stdin()
-        else:
-            forwarder = StdinForwarder(session.write_stdin, session.close_stdin)
-            forwarder.start()
+    async with foreground(registry, session, forward_stdin=not args.no_stdin) as interrupted:
         code = await session.wait()
         if interrupted:
             return 128 + interrupted[0]
@@ -209,29 +177,10 @@ async def _single(args: argparse.Namespace, target: SshTarget, command: str) -> 
         if code is None:
             raise NetlabError("the remote command ended without an exit status (killed by a signal?)")
         return code
-    finally:
-        if forwarder is not None:
-            await forwarder.stop()
-        await registry.stop_all()
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
-def _write_output(event: TrafficEvent) -> None:
-    stream = sys.stdout.buffer if event.kind == "stdout" else sys.stderr.buffer
-    if event.payload:
-        try:
-            stream.write(event.payload)
-            stream.flush()
-        except BrokenPipeError:
-            pass
 
 
 async def _several(args: argparse.Namespace, targets: list[SshTarget], command: str) -> int:
-    journal = Journal()
-    registry = SessionRegistry(journal)
-    if args.json:
-        journal.subscribe(EventPrinter(True))
+    journal, registry = new_journal(args.json)
     results = await run_on_hosts(journal, targets, command, registry=registry)
     comparison = compare(results)
     summary = {

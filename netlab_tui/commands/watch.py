@@ -11,19 +11,14 @@ import argparse
 import asyncio
 import sys
 
-from ..engine.journal import Journal
-from ..engine.sessions import SessionRegistry
 from ..engine.watch import CHANGE_KINDS, DEFAULT_QUEUE_LIMIT, WatchSession
 from ..engine.events import TrafficEvent
-from ._common import EventPrinter, format_event_line, install_stop_signals, run
+from ._common import EventPrinter, add_command_parser, format_event_line, install_stop_signals, new_journal, run
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "watch",
-        help="watch a directory for changes (and forward them to a server)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command_parser(
+        subparsers, "watch", "watch a directory for changes (and forward them to a server)", __doc__,
         epilog=(
             "globs: a glob with / matches the path from DIR (src/*.py); one without matches the file\n"
             "       name (*.txt), and for --exclude any directory on the way (.git, __pycache__)"
@@ -51,11 +46,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 async def _watch(args: argparse.Namespace) -> int:
-    journal = Journal()
-    registry = SessionRegistry(journal)
-    if args.json:
-        journal.subscribe(EventPrinter(True))
-    else:
+    journal, registry = new_journal(args.json)
+    if not args.json:
         # The human view: the changes and what the watch says; the forward connection's raw bytes
         # are for --json and the TUI's inspector.
         journal.subscribe(ChangePrinter(), lambda e: not (e.proto == "tcp" and e.kind == "data"))

@@ -2,7 +2,7 @@
 
 A behaviour sees each connection through ``TcpConnection`` (``send``, ``close``, ``state``) and may
 keep server-wide state (the chat's members, the roles' order). Register a kind with
-``register_server`` at the bottom of the module.
+``register_behaviour`` at the bottom of the module.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from . import contacts
-from .catalog import ServerKind, ServerOption, register_server
-from .journal import Journal
+from .catalog import ServerOption, register_behaviour
+from .tcp import TcpServer
 
 if TYPE_CHECKING:
-    from .tcp import TcpConnection, TcpServer
+    from .tcp import TcpConnection
 
 
 class Behaviour:
@@ -234,71 +234,20 @@ class ChatBehaviour(Behaviour):
             member.send(line)
 
 
-def _tcp_factory(behaviour_cls: type[Behaviour], **server_options: Any):
-    def factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any):
-        from .tcp import TcpServer
-
-        return TcpServer(journal, behaviour_cls(**options), host=host, port=port, **server_options)
-
-    return factory
-
-
-register_server(ServerKind(
-    name="tcp-echo",
-    title="TCP echo",
-    summary="sends every byte it receives back to the sender",
-    proto="tcp",
-    factory=_tcp_factory(EchoBehaviour),
-))
-
-register_server(ServerKind(
-    name="tcp-greet",
-    title="TCP greet",
-    summary="replies a greeting prefix + the data ('Recu: ' + data, as in the course)",
-    proto="tcp",
-    factory=_tcp_factory(GreetBehaviour),
-    options=(ServerOption("greeting", "prefix put before each reply (default 'Recu: ')", default="Recu: ",
-                          metavar="TEXT"),),
-))
-
-register_server(ServerKind(
-    name="tcp-time",
-    title="TCP time",
-    summary="replies 'received at <timestamp>: <data>'",
-    proto="tcp",
-    factory=_tcp_factory(TimeBehaviour),
-))
-
-register_server(ServerKind(
-    name="tcp-finquit",
-    title="TCP FIN/QUIT",
-    summary="answers each message; FIN closes the connection, QUIT (FIN,QUIT) stops the server",
-    proto="tcp",
-    factory=_tcp_factory(FinQuitBehaviour),
-))
-
-register_server(ServerKind(
-    name="contact",
-    title="JSON contact book",
-    summary='one JSON request per connection {"cmd": list|add|delete|find, "args": {...}}, SQLite-backed',
-    proto="tcp",
-    factory=_tcp_factory(ContactBehaviour, idle_timeout=30.0),
-    options=(ServerOption("db", "SQLite file of the contacts (default: contacts.sqlite3 in the user data directory)",
-                          metavar="PATH"),),
-))
-
-register_server(ServerKind(
-    name="roles",
-    title="Primary/secondary roles",
-    summary="tells the first client 'primary', the others 'secondary'; promotes the oldest on leave",
-    proto="tcp",
-    factory=_tcp_factory(RolesBehaviour),
-))
-
-register_server(ServerKind(
-    name="chat",
-    title="Chat broker",
-    summary="every line from one client goes to all the others, tagged with the sender",
-    proto="tcp",
-    factory=_tcp_factory(ChatBehaviour),
-))
+register_behaviour(TcpServer, EchoBehaviour, "sends every byte it receives back to the sender")
+register_behaviour(TcpServer, GreetBehaviour,
+                   "replies a greeting prefix + the data ('Recu: ' + data, as in the course)",
+                   options=(ServerOption("greeting", "prefix put before each reply (default 'Recu: ')",
+                                         default="Recu: ", metavar="TEXT"),))
+register_behaviour(TcpServer, TimeBehaviour, "replies 'received at <timestamp>: <data>'")
+register_behaviour(TcpServer, FinQuitBehaviour,
+                   "answers each message; FIN closes the connection, QUIT (FIN,QUIT) stops the server")
+register_behaviour(TcpServer, ContactBehaviour,
+                   'one JSON request per connection {"cmd": list|add|delete|find, "args": {...}}, SQLite-backed',
+                   options=(ServerOption("db", "SQLite file of the contacts (default: contacts.sqlite3 in the user "
+                                               "data directory)", metavar="PATH"),),
+                   idle_timeout=30.0)
+register_behaviour(TcpServer, RolesBehaviour,
+                   "tells the first client 'primary', the others 'secondary'; promotes the oldest on leave")
+register_behaviour(TcpServer, ChatBehaviour,
+                   "every line from one client goes to all the others, tagged with the sender")

@@ -63,6 +63,18 @@ def register_server(kind: ServerKind) -> ServerKind:
     return kind
 
 
+def register_behaviour(server_cls: Any, behaviour_cls: Any, summary: str, *,
+                       options: tuple[ServerOption, ...] = (), **server_options: Any) -> ServerKind:
+    """Register the kind ``behaviour_cls.kind``: a ``server_cls`` (TcpServer, UdpServer …) running a new
+    ``behaviour_cls(**options)``; ``server_options`` (e.g. ``idle_timeout``) go to the server."""
+
+    def factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **behaviour_options: Any) -> Session:
+        return server_cls(journal, behaviour_cls(**behaviour_options), host=host, port=port, **server_options)
+
+    return register_server(ServerKind(name=behaviour_cls.kind, title=behaviour_cls.title, summary=summary,
+                                      proto=server_cls.proto, factory=factory, options=options))
+
+
 def server_kinds() -> dict[str, ServerKind]:
     global _loaded
     if not _loaded:

@@ -171,6 +171,13 @@ def normalise_url(url: str) -> str:
     scheme = url.split("://", 1)[0].lower()
     if scheme not in ("http", "https"):
         raise NetlabError(f"unsupported scheme {scheme!r} in {url!r} (use http:// or https://)")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        raise NetlabError(f"not a valid URL: {url!r} ({exc})") from None
+    if not parts.hostname or any(ch in parts.hostname for ch in ' <>"{}|\\^`%[]'):
+        raise NetlabError(f"not a valid URL: {url!r} (no usable host name)")
     return url
 
 
@@ -488,24 +495,25 @@ def _root_os_error(exc: BaseException) -> OSError | None:
     return found
 
 
+# What went wrong, most specific class first ({reason}: the error's text, or "reset" when it has none).
+_FAILURES: tuple[tuple[type[httpx.HTTPError], str], ...] = (
+    (httpx.ConnectTimeout, "timed out connecting to {where} after {timeout:g}s"),
+    (httpx.ReadTimeout, "no response from {where} after {timeout:g}s"),
+    (httpx.TimeoutException, "timed out talking to {where} after {timeout:g}s"),
+    (httpx.RemoteProtocolError, "{where} broke the HTTP protocol: {exc}"),
+    (httpx.UnsupportedProtocol, "unsupported URL: {exc}"),
+    (httpx.ReadError, "connection to {where} failed while reading the response: {reason}"),
+    (httpx.WriteError, "connection to {where} failed while sending the request: {reason}"),
+)
+
+
 def _explain(exc: httpx.HTTPError, where: str, timeout: float | None) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"timed out connecting to {where} after {timeout:g}s"
-    if isinstance(exc, httpx.ReadTimeout):
-        return f"no response from {where} after {timeout:g}s"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out talking to {where} after {timeout:g}s"
     if isinstance(exc, httpx.ConnectError):
         cause = _root_os_error(exc)
         if cause is not None:
             return str(connect_error(cause, where, timeout))
-        return f"cannot connect to {where}: {exc or exc.__class__.__name__}"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{where} broke the HTTP protocol: {exc}"
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return f"unsupported URL: {exc}"
-    if isinstance(exc, httpx.ReadError):
-        return f"connection to {where} failed while reading the response: {exc or 'reset'}"
-    if isinstance(exc, httpx.WriteError):
-        return f"connection to {where} failed while sending the request: {exc or 'reset'}"
-    return f"request to {where} failed: {exc or exc.__class__.__name__}"
+        return f"cannot connect to {where}: {str(exc) or exc.__class__.__name__}"
+    for failure, template in _FAILURES:
+        if isinstance(exc, failure):
+            return template.format(where=where, timeout=timeout, exc=exc, reason=str(exc) or "reset")
+    return f"request to {where} failed: {str(exc) or exc.__class__.__name__}"

@@ -39,8 +39,8 @@ MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 1024 * 1024
 KEEPALIVE_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 30.0
-LINGER_SECONDS = 1.0
-SWEEP_SECONDS = 0.1  # how often deadlines are checked: timeouts fire up to this much late  # after an error answer, drain what the client still sends so it reads our answer
+LINGER_SECONDS = 1.0  # after an error answer, drain what the client still sends so it reads our answer
+SWEEP_SECONDS = 0.1  # how often deadlines are checked: timeouts fire up to this much late
 
 
 # -- requests and responses ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .catalog import ServerKind, register_server
+from .catalog import register_behaviour
 from .events import format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
 from .netutil import bind_error, check_port, connect_error, is_all_interfaces, resolve
@@ -55,15 +55,17 @@ class UdpSinkBehaviour(DatagramBehaviour):
             self.server.request_stop(f"FIN received from {sockaddr_str(peer)}: stopping the server")
 
 
-class _ServerProtocol(asyncio.DatagramProtocol):
-    def __init__(self, server: "UdpServer") -> None:
-        self.server = server
+class _DatagramProtocol(asyncio.DatagramProtocol):
+    """Hands each datagram and socket error to its UdpServer or UdpClient."""
+
+    def __init__(self, owner: "UdpServer | UdpClient") -> None:
+        self.owner = owner
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.server._received(data, addr)
+        self.owner._received(data, addr)
 
     def error_received(self, exc: Exception) -> None:
-        self.server.emit("error", local=self.server.address, message=f"socket error: {exc}")
+        self.owner._error(exc)
 
 
 class UdpServer(Session):
@@ -97,7 +99,7 @@ class UdpServer(Session):
         loop = asyncio.get_running_loop()
         try:
             self._transport, _ = await loop.create_datagram_endpoint(
-                lambda: _ServerProtocol(self), local_addr=(sockaddr[0], self.port), family=family
+                lambda: _DatagramProtocol(self), local_addr=(sockaddr[0], self.port), family=family
             )
         except OSError as exc:
             raise bind_error(exc, where) from None
@@ -136,6 +138,9 @@ class UdpServer(Session):
             peers.move_to_end(peer)
         return conn
 
+    def _error(self, exc: Exception) -> None:
+        self.emit("error", local=self.address, message=f"socket error: {exc}")
+
     def _received(self, data: bytes, addr: Any) -> None:
         if self.status != SessionStatus.RUNNING:
             return
@@ -156,17 +161,6 @@ class UdpServer(Session):
         self._transport.sendto(data, addr)
         self.emit("data", direction="out", payload=data, local=self.address, peer=peer,
                   conn=self._conn_for(peer or "?"))
-
-
-class _ClientProtocol(asyncio.DatagramProtocol):
-    def __init__(self, client: "UdpClient") -> None:
-        self.client = client
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.client._received(data, addr)
-
-    def error_received(self, exc: Exception) -> None:
-        self.client._error(exc)
 
 
 class UdpClient(Session):
@@ -210,7 +204,7 @@ class UdpClient(Session):
         loop = asyncio.get_running_loop()
         try:
             self._transport, _ = await loop.create_datagram_endpoint(
-                lambda: _ClientProtocol(self), remote_addr=(sockaddr[0], self.port), family=family
+                lambda: _DatagramProtocol(self), remote_addr=(sockaddr[0], self.port), family=family
             )
         except OSError as exc:
             raise connect_error(exc, f"udp {where}") from None
@@ -288,25 +282,5 @@ class UdpClient(Session):
         self._enqueue(NetlabError(message))
 
 
-def _udp_factory(behaviour_cls: type[DatagramBehaviour]):
-    def factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any) -> UdpServer:
-        return UdpServer(journal, behaviour_cls(**options), host=host, port=port)
-
-    return factory
-
-
-register_server(ServerKind(
-    name="udp-echo",
-    title="UDP echo",
-    summary="replies 'Recu: ' + data to each datagram's sender",
-    proto="udp",
-    factory=_udp_factory(UdpEchoBehaviour),
-))
-
-register_server(ServerKind(
-    name="udp-sink",
-    title="UDP sink",
-    summary="logs datagrams from any number of peers; the datagram FIN stops it",
-    proto="udp",
-    factory=_udp_factory(UdpSinkBehaviour),
-))
+register_behaviour(UdpServer, UdpEchoBehaviour, "replies 'Recu: ' + data to each datagram's sender")
+register_behaviour(UdpServer, UdpSinkBehaviour, "logs datagrams from any number of peers; the datagram FIN stops it")

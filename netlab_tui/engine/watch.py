@@ -256,6 +256,10 @@ class _Handler(FileSystemEventHandler):
 
 
 # -- forwarding ----------------------------------------------------------------------------------------
+def _changes(count: int) -> str:
+    return f"{count:,} change{'s' if count != 1 else ''}"
+
+
 class ChangeForwarder:
     """Sends each change as one JSON line to HOST:PORT, reconnecting forever, queueing meanwhile.
 
@@ -362,7 +366,7 @@ class ChangeForwarder:
         self.acks = False
         self.connections += 1
         session.emit("connect", proto="tcp", local=local, peer=peer, conn=conn,
-                     message=f"forward: connected to {peer}" + (f", {self.queued:,} changes queued" if self.queued else ""),
+                     message=f"forward: connected to {peer}" + (f", {_changes(self.queued)} queued" if self.queued else ""),
                      meta={"forward": "connected", "queued": self.queued})
         # A collector greets at once; wait a moment for that before sending, so that from the first
         # line on we know whether lines must be kept until acknowledged.
@@ -416,7 +420,7 @@ class ChangeForwarder:
                 self._inflight.clear()
             self.state = "connecting"
             session.emit("close", proto="tcp", local=local, peer=peer, conn=conn,
-                         message=f"forward: {why}" + (f"; {self.queued:,} changes queued" if self.queued else ""),
+                         message=f"forward: {why}" + (f"; {_changes(self.queued)} queued" if self.queued else ""),
                          meta={"forward": "closed", "queued": self.queued})
 
     async def _read_acks(self, reader: asyncio.StreamReader, local: str | None, peer: str | None, conn: str) -> str:

@@ -18,9 +18,11 @@ learner's server starts) and their outcome is looked up here.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import json
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +65,62 @@ class ScriptResult:
     background: bool = False  # a server or long-running client, stopped by netlab
 
 
+class MatchIndex:
+    """Which of a step's events each matcher matched, kept from one evaluation to the next.
+
+    The lab runner judges its step every time events arrive; rescanning every event of the step each
+    time costs O(events) per check. With an index, each event is matched once per matcher: an
+    evaluation matches only the events published since the last one (the step's events come from the
+    journal, in ``seq`` order) and forgets the hits the step's bounded window has dropped. The index is
+    only valid for one set of servers and variables: ``reset`` it when they or the step change.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, bool], _IndexEntry] = {}
+        self._key: object = None
+
+    def reset(self, key: object = None) -> None:
+        self._entries.clear()
+        self._key = key
+
+    def use(self, key: object) -> None:
+        """Start an evaluation with these servers/variables (``key``): a change forgets every hit."""
+        if key != self._key:
+            self.reset(key)
+
+    def hits(self, matcher: "EventMatcher", envelope_only: bool, ctx: "CheckContext") -> Sequence[TrafficEvent]:
+        events = ctx.events
+        entry = self._entries.get((id(matcher), envelope_only))
+        if entry is None or entry.matcher is not matcher:
+            entry = self._entries[(id(matcher), envelope_only)] = _IndexEntry(matcher)
+        test = matcher.matches_envelope if envelope_only else matcher.matches
+        new = []
+        for event in reversed(events):  # the events since the last evaluation are at the end
+            if event.seq <= entry.upto:
+                break
+            new.append(event)
+        found = [e for e in reversed(new) if test(e, ctx)]  # may raise: nothing recorded then
+        entry.hits.extend(found)
+        if new:
+            entry.upto = new[0].seq
+        first = events[0].seq if events else entry.upto + 1
+        while entry.hits and entry.hits[0].seq < first:
+            entry.hits.popleft()
+        return entry.hits
+
+    @staticmethod
+    def usable(events: Sequence[TrafficEvent]) -> bool:
+        """True for journal events (every seq set, in increasing order at both ends)."""
+        return not events or (events[0].seq > 0 and events[0].seq <= events[-1].seq)
+
+
+@dataclass
+class _IndexEntry:
+    matcher: "EventMatcher"  # held so that its id() is not reused while the entry lives
+    hits: deque[TrafficEvent] = field(default_factory=deque)
+    upto: int = 0  # the seq of the last event matched
+
+
 @dataclass
 class CheckContext:
     events: Sequence[TrafficEvent]
@@ -71,6 +129,7 @@ class CheckContext:
     scripts: Mapping[str, ScriptResult] = field(default_factory=dict)
     probes: Mapping[int, Outcome] = field(default_factory=dict)  # id(ProbeCondition) -> last outcome
     default_script: str | None = None
+    index: MatchIndex | None = None  # the runner's, kept across evaluations (None: scan every event)
     _rendered: dict[Any, Any] = field(default_factory=dict, repr=False)
     _texts: dict[int, str] = field(default_factory=dict, repr=False)
 
@@ -97,6 +156,13 @@ class CheckContext:
         if text is None:
             text = self._texts[key] = event.text or ""
         return text
+
+    def hits(self, matcher: "EventMatcher", envelope_only: bool = False) -> Sequence[TrafficEvent]:
+        """The step's events that ``matcher`` matches (only its envelope with ``envelope_only``), in order."""
+        if self.index is not None:
+            return self.index.hits(matcher, envelope_only, self)
+        test = matcher.matches_envelope if envelope_only else matcher.matches
+        return [e for e in self.events if test(e, self)]
 
 
 # -- helpers -------------------------------------------------------------------------------------------
@@ -383,7 +449,7 @@ class EventCondition(Condition):
 
     def evaluate(self, ctx: CheckContext) -> Outcome:
         try:
-            hits = [e for e in ctx.events if self.matcher.matches(e, ctx)]
+            hits = ctx.hits(self.matcher)
         except UndefinedVariable as exc:
             return Outcome(False, str(exc))
         n = len({getattr(e, self.distinct) for e in hits}) if self.distinct else len(hits)
@@ -394,7 +460,10 @@ class EventCondition(Condition):
         plural = "" if wanted.endswith(" 1") and self.max in (None, 1) else "s"
         detail = f"expected {wanted} {unit}{plural}: {self.matcher.describe()} — seen {n}"
         if n < self.min and self.matcher.checks_payload:
-            near = [e for e in ctx.events if self.matcher.matches_envelope(e, ctx) and e.payload is not None]
+            try:
+                near = [e for e in ctx.hits(self.matcher, envelope_only=True) if e.payload is not None]
+            except UndefinedVariable:
+                near = []
             if near:
                 detail += f" (last similar: {shorten(near[-1].text or '')!r})"
         return Outcome(False, detail)
@@ -432,9 +501,36 @@ class SequenceCondition(Condition):
                     break
         return position
 
+    def _progress_in_hits(self, hits: list[list[int]]) -> int:
+        """``_progress`` from each matcher's hits (their seqs, in order): the earliest hit of each matcher
+        after the previous one's, as the walk over the events finds it."""
+        last = -1
+        for position, seqs in enumerate(hits):
+            at = bisect.bisect_right(seqs, last)
+            if at == len(seqs):
+                return position
+            last = seqs[at]
+        return len(hits)
+
+    def _indexed_best(self, ctx: CheckContext) -> int:
+        hits = [ctx.hits(matcher) for matcher in self.matchers]
+        if not self.same_conn:
+            return self._progress_in_hits([[e.seq for e in h] for h in hits])
+        by_conn: list[dict[str, list[int]]] = []
+        for matcher_hits in hits:
+            conns: dict[str, list[int]] = {}
+            for event in matcher_hits:
+                if event.conn is not None:
+                    conns.setdefault(event.conn, []).append(event.seq)
+            by_conn.append(conns)
+        return max((self._progress_in_hits([conns.get(conn, []) for conns in by_conn]) for conn in by_conn[0]),
+                   default=0)
+
     def evaluate(self, ctx: CheckContext) -> Outcome:
         try:
-            if self.same_conn:
+            if ctx.index is not None:
+                best = self._indexed_best(ctx)
+            elif self.same_conn:
                 conversations: dict[str, list[TrafficEvent]] = {}
                 for event in ctx.events:
                     if event.conn is not None:

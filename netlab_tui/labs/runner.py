@@ -30,7 +30,7 @@ from ..engine.catalog import server_kinds
 from ..engine.events import TrafficEvent, format_addr
 from ..engine.journal import Journal, Subscription
 from ..engine.sessions import NetlabError, Session, SessionRegistry
-from .checks import CheckContext, Outcome, ProbeCondition, ScriptResult, shorten
+from .checks import CheckContext, MatchIndex, Outcome, ProbeCondition, ScriptResult, shorten
 from .model import HintSpec, Lab, QuestionSpec, ScriptSpec, Step
 from .probe import run_probe
 from .progress import ProgressStore
@@ -111,6 +111,7 @@ class LabRunner:
         self.started = False
         self.session = LabSession(journal, name=f"lab {lab.id}")
         self._events: deque[TrafficEvent] = deque(maxlen=STEP_EVENT_LIMIT)
+        self._index = MatchIndex()  # each event matched once per check, not at every evaluation
         self._subscription: Subscription | None = None
         self._scripts: dict[str, ScriptRun] = {}
         self._results: dict[str, ScriptResult] = {}
@@ -265,6 +266,7 @@ class LabRunner:
         await self._revive_servers()
         self.index = index
         self._events.clear()
+        self._index.reset()
         self._results = {}
         self._probes = {}
         self._answered = {}
@@ -389,6 +391,7 @@ class LabRunner:
             await self._revive_servers()
             # Each run is a fresh attempt: what the previous version of the script did no longer counts.
             self._events.clear()
+            self._index.reset()
             self._probes = {}
             for spec in step.scripts:
                 if spec.background:
@@ -509,11 +512,16 @@ class LabRunner:
 
     def _context(self) -> CheckContext:
         scripts = [s.name for s in self.step.scripts]
+        events = list(self._events)
+        servers = {name: session.name for name, session in self.servers.items()}
+        index = None
+        if MatchIndex.usable(events):
+            index = self._index
+            index.use((tuple(sorted(servers.items())), tuple(sorted(self.variables.items()))))
         return CheckContext(
-            events=list(self._events), variables=self.variables,
-            servers={name: session.name for name, session in self.servers.items()},
+            events=events, variables=self.variables, servers=servers,
             scripts=dict(self._results), probes=self._probes,
-            default_script=scripts[0] if len(scripts) == 1 else None,
+            default_script=scripts[0] if len(scripts) == 1 else None, index=index,
         )
 
     def evaluate(self) -> StepStatus:

@@ -34,6 +34,7 @@ A networking lab in your terminal: start servers, connect clients, and watch eve
 traffic log below. Select a line of the log to open it in the inspector.
 
 - **Tools** (left): pick a tool with ↑/↓ and Enter; **Tab** moves between areas.
+- **Labs** (last in Tools): the course as guided labs, each step checked by the traffic it makes.
 - **Ctrl+P**: every action by name (start a server, clear the log, export the journal …).
 - **F1**: help for where the focus is. **Ctrl+Q**: quit — every server and connection is stopped.
 """
@@ -43,6 +44,9 @@ class NetlabApp(App[int]):
     CSS_PATH = "netlab.tcss"
     TITLE = "netlab"
     SUB_TITLE = "terminal networking lab"
+    # Small terminals (a laptop's 100x30): the tool pane gets the room, the inspector and the log less.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -64,6 +68,9 @@ class NetlabApp(App[int]):
         self.initial_filter = ""  # `netlab open FILE --filter ...`
         self._followed_event: TrafficEvent | None = None
         self._inspect_timer = None
+        self._log: TrafficLog | None = None  # found at mount
+        self._inspector: Inspector | None = None
+        self._filter_bar: FilterBar | None = None
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -87,6 +94,9 @@ class NetlabApp(App[int]):
     def on_mount(self) -> None:
         self.title = f"netlab {__version__}"
         log = self.query_one(TrafficLog)
+        # Found once: a query walks every widget of every pane (~1-4 ms), too slow for what runs
+        # several times a second during a flood.
+        self._log, self._inspector, self._filter_bar = log, self.query_one(Inspector), self.query_one(FilterBar)
         for event in self.journal.events():  # what happened before the UI came up
             log.add(event)
         self._subscription = self.journal.subscribe(log.add)
@@ -106,16 +116,17 @@ class NetlabApp(App[int]):
             self._heap.close()
 
     def _update_counts(self) -> None:
-        if not self.query(TrafficLog):  # the interval can tick once more while the app shuts down
+        log = self._log
+        box = log.parent if log is not None else None
+        if log is None or box is None or not log.is_attached:  # a last tick while the app shuts down
             return
-        log = self.query_one(TrafficLog)
-        box = self.query_one("#log-box")
         parts = [f"{self.journal.total:,} events"]
         if self.journal.dropped:
             parts.append(f"{self.journal.dropped:,} dropped (journal full)")
         if log.predicate is not None:
             parts.append(f"{len(log.rows):,} shown by the filter")
-            self.query_one(FilterBar).status(len(log.rows), self.journal.total)
+            if self._filter_bar is not None:
+                self._filter_bar.status(len(log.rows), self.journal.total)
         parts.append("following" if log.follow else "paused — End to follow")
         running = sum(1 for s in self.registry if s.running)
         parts.append(f"{running} session{'s' if running != 1 else ''}")
@@ -168,8 +179,8 @@ class NetlabApp(App[int]):
         # While the log follows a flood it selects the newest event 20 times a second; rebuilding the
         # inspector that often costs frames, so followed selections are shown at most every 0.25 s.
         # Selections the user makes show at once.
-        logs = self.query(TrafficLog)
-        if logs and logs.first().follow and message.event is not None:
+        log = self._log
+        if log is not None and log.is_attached and log.follow and message.event is not None:
             self._followed_event = message.event
             if self._inspect_timer is None:
                 self._inspect_timer = self.set_timer(0.25, self._show_followed)
@@ -177,13 +188,13 @@ class NetlabApp(App[int]):
         if self._inspect_timer is not None:
             self._inspect_timer.stop()
             self._inspect_timer = None
-        for inspector in self.query(Inspector):  # none while the app shuts down
-            inspector.show(message.event)
+        if self._inspector is not None and self._inspector.is_attached:  # not while the app shuts down
+            self._inspector.show(message.event)
 
     def _show_followed(self) -> None:
         self._inspect_timer = None
-        for inspector in self.query(Inspector):
-            inspector.show(self._followed_event)
+        if self._inspector is not None and self._inspector.is_attached:
+            self._inspector.show(self._followed_event)
 
     @on(TrafficLog.Inspect)
     def _inspect(self, message: TrafficLog.Inspect) -> None:

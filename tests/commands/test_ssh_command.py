@@ -12,8 +12,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import paramiko
 import pytest
 
+from netlab_tui.engine.ssh import fingerprint
 from tests.conftest import netlab_cmd, run_netlab
 from tests.sshd import sshd  # noqa: F401 - the fixture
 
@@ -133,6 +135,25 @@ def test_serve_ssh_prints_listen_first_and_stops_cleanly(lab_server):
     assert listen["meta"]["fingerprint"].startswith("SHA256:") and listen["meta"]["authorized_keys"] == 1
     assert "Zq9-lab-secret" not in json.dumps(listen)
     assert lab_server.stop() == 0
+
+
+def test_serve_ssh_human_output_shows_the_whole_fingerprint_and_password(tmp_path):
+    """Without --json the listen line is what the user reads to log in: never cut to the terminal width."""
+    proc = subprocess.Popen(netlab_cmd("serve", "ssh", "--port", "0", "--host-key", str(tmp_path / "lab_key")),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "serve ssh printed nothing"
+        line = proc.stdout.readline().decode()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    key = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "lab_key"))
+    assert f"ssh-ed25519 {fingerprint(key)};" in line
+    password = line.rsplit("password ", 1)[1].rstrip(")\n")
+    assert len(password) >= 12
 
 
 def test_password_prompt_is_not_echoed_or_logged(lab_server, env, known):

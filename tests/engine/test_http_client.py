@@ -140,6 +140,10 @@ async def test_errors_are_one_line(lab, client, journal):
         await client.send(HttpRequestSpec("GET", "ftp://127.0.0.1/"))
     with pytest.raises(NetlabError, match="no URL"):
         await client.send(HttpRequestSpec("GET", "  "))
+    with pytest.raises(NetlabError, match=r"not a valid URL: 'http://\[oops' \(Invalid IPv6 URL\)"):
+        await client.send(HttpRequestSpec("GET", "http://[oops"))
+    with pytest.raises(NetlabError, match=r"not a valid URL: .*\(no usable host name\)"):
+        await client.send(HttpRequestSpec("GET", "http://a host/"))
     with pytest.raises(NetlabError, match="invalid HTTP method"):
         await client.send(HttpRequestSpec("GE T", url(lab, "/")))
     errors = [e for e in journal.events() if e.source == client.name and e.kind == "error"]

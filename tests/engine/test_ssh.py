@@ -25,18 +25,7 @@ from netlab_tui.engine.ssh import (
     with_defaults,
 )
 from netlab_tui.engine.ssh_server import SshLabServer
-from tests.sshd import sshd  # noqa: F401 - the fixture
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    """No test reads or writes the real ~/.ssh or netlab's real data directory, or uses an agent."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
+from tests.sshd import isolated_home, sshd  # noqa: F401 - the fixtures (isolated_home is autouse)
 
 
 def target(sshd, known_hosts: Path | None, **changes) -> SshTarget:  # noqa: F811
@@ -116,7 +105,7 @@ async def test_changed_key_is_refused_even_with_trust(journal, registry, sshd, t
 
 
 async def test_users_known_hosts_is_read_and_netlab_store_is_written(journal, registry, sshd,  # noqa: F811
-                                                                     isolated_home):
+                                                                     isolated_home):  # noqa: F811
     # Trusting without --known-hosts writes netlab's store, never ~/.ssh/known_hosts.
     session, code = await run_command(journal, registry, target(sshd, None, trust=True), "true")
     assert code == 0

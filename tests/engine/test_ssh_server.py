@@ -16,17 +16,7 @@ from netlab_tui.engine.journal import by_kind, by_source
 from netlab_tui.engine.sessions import NetlabError
 from netlab_tui.engine.ssh import SshSession, SshTarget, with_defaults
 from netlab_tui.engine.ssh_server import SshLabServer, load_or_create_host_key, read_authorized_keys
-from tests.sshd import keygen
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return home
+from tests.sshd import isolated_home, keygen  # noqa: F401 - isolated_home: an autouse fixture
 
 
 @pytest.fixture

@@ -100,9 +100,12 @@ def test_shared_sqlite_database(lab, tmp_path):
     assert python.stdout.strip() == "#1 carol -> alice: written by PHP"
 
 
-def test_sqlite_script_explains_its_usage():
+def test_sqlite_script_explains_its_usage(tmp_path):
     done = php("sqlite_shared.php")
     assert done.returncode == 2 and "usage:" in done.stderr
+    missing = php("sqlite_shared.php", str(tmp_path / "none.db"))
+    assert missing.returncode == 2 and "no database at" in missing.stderr and "netlab serve http" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
 
 
 async def test_shared_file_watched(journal, registry, tmp_path):

@@ -1,23 +1,11 @@
 """The TUI driven with Pilot: start a server, connect, find the traffic in the log and the inspector."""
 
-import asyncio
-
 from textual.widgets import DataTable, Input, RichLog
 
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.inspector import Inspector
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, wait_for
 
 
 async def test_server_client_log_and_inspector_end_to_end():

@@ -8,7 +8,7 @@ from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.screens.choose_view import ChooseViewScreen
 from netlab_tui.ui.widgets.inspector import Inspector
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-from tests.ui.traffic_helpers import SIZE, wait_for
+from tests.ui.helpers import SIZE, wait_for
 
 
 def journal_with(*payloads: bytes) -> Journal:

@@ -10,7 +10,8 @@ from netlab_tui.ui.screens.follow_stream import FollowStreamScreen
 from netlab_tui.ui.widgets.filter_bar import FilterBar
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
 
-from tests.ui.traffic_helpers import SIZE, echo_traffic, wait_for
+from tests.ui.helpers import SIZE, wait_for
+from tests.ui.traffic_helpers import echo_traffic
 
 
 async def test_conversations_table_counts_and_filters():

@@ -6,7 +6,8 @@ from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.filter_bar import FilterBar
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
 
-from tests.ui.traffic_helpers import SIZE, echo_traffic, wait_for
+from tests.ui.helpers import SIZE, wait_for
+from tests.ui.traffic_helpers import echo_traffic
 
 
 def status_text(app) -> str:

@@ -7,7 +7,8 @@ from netlab_tui.ui.widgets.inspector import Inspector
 from netlab_tui.ui.widgets.lines_view import LinesView
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
 
-from tests.ui.traffic_helpers import SIZE, echo_traffic, wait_for
+from tests.ui.helpers import SIZE, wait_for
+from tests.ui.traffic_helpers import echo_traffic
 
 
 async def test_follow_stream_from_the_log_and_jump_to_an_event():

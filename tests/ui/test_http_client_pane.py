@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 
 from textual.widgets import DataTable, Input, Label, RichLog, Select, TabbedContent, TextArea
@@ -13,17 +12,7 @@ from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.http_client_pane import HttpClientPane
 from netlab_tui.ui.widgets.key_value_table import KeyValueTable
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, wait_for
 
 
 def text_of(log: RichLog) -> str:

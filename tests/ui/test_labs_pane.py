@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 
 import pytest
@@ -13,8 +12,7 @@ from netlab_tui.labs.progress import ProgressStore
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.lab_panel import LabPanel
 from netlab_tui.ui.widgets.labs_pane import LabsPane
-
-SIZE = (140, 42)
+from tests.ui.helpers import SIZE, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +21,6 @@ def lab_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("NETLAB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NETLAB_LANG", "en")
     return tmp_path
-
-
-async def wait_for(pilot, condition, timeout=20.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 def static_text(app, selector: str) -> str:

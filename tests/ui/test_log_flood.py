@@ -9,7 +9,7 @@ from textual import events as textual_events
 from netlab_tui.engine.events import TrafficEvent
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-from tests.ui.traffic_helpers import SIZE, wait_for
+from tests.ui.helpers import SIZE, wait_for
 
 
 async def test_flood_is_counted_exactly_and_keys_are_answered():
@@ -54,4 +54,40 @@ async def test_flood_is_counted_exactly_and_keys_are_answered():
         assert app.journal.total == total and len(log.rows) == total
         assert [e.seq for e in log.rows[:3]] == [1, 2, 3] and log.rows[-1].seq == total
         assert max(latencies) < 1.0, latencies  # generous: CI machines are shared
+        await pilot.press("ctrl+q")
+
+
+async def test_new_rows_extend_the_scroll_range_without_laying_the_screen_out():
+    # A layout of the whole screen costs 10-50 ms; the log grows 20 times a second during a flood.
+    app = NetlabApp()
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(TrafficLog)
+        await pilot.pause(0.3)
+
+        def publish(count: int) -> None:
+            for i in range(count):
+                app.journal.publish(TrafficEvent("flood", "tcp", "data", "in", "127.0.0.1:9", "127.0.0.1:5",
+                                                 "tcp-1", b"same size %04d" % i))
+
+        publish(200)  # the scrollbar appears: that one needs a layout
+        await wait_for(pilot, lambda: len(log.rows) == 200 and log.show_vertical_scrollbar)
+        await pilot.pause(0.3)
+        screen = app.screen
+        layouts = []
+        original = screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(1)
+            return original(*args, **kwargs)
+
+        screen._refresh_layout = counted
+        for _ in range(5):
+            publish(100)
+            await pilot.pause(0.06)
+        await wait_for(pilot, lambda: len(log.rows) == 700)
+        await pilot.pause(0.4)  # the followed event reaches the inspector (same shape: no layout either)
+        assert layouts == []
+        assert log.virtual_size.height == 700
+        assert log.scroll_offset.y == log.max_scroll_y > 0  # following: the newest row shows
+        assert log.selected is log.rows[-1]
         await pilot.press("ctrl+q")

@@ -11,7 +11,7 @@ from netlab_tui.engine.tcp import TcpClient, TcpServer
 from netlab_tui.ui.screens.flow_graph import FlowGraphScreen
 from netlab_tui.ui.widgets.lines_view import LinesView
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-from tests.ui.traffic_helpers import SIZE, wait_for
+from tests.ui.helpers import SIZE, wait_for
 
 
 async def make_capture(path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from textual.widgets import Input, Label, OptionList, RichLog, Select
 
@@ -12,17 +10,7 @@ from netlab_tui.engine.rpc import RpcApp
 from netlab_tui.engine.sessions import NetlabError
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.rpc_pane import RpcPane, parse_params
-
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, wait_for
 
 
 def transcript(pane: RpcPane) -> str:

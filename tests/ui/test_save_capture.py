@@ -9,7 +9,8 @@ from textual.widgets import Input
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.screens.save_capture import SaveCaptureScreen
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-from tests.ui.traffic_helpers import SIZE, echo_traffic, wait_for
+from tests.ui.helpers import SIZE, wait_for
+from tests.ui.traffic_helpers import echo_traffic
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
@@ -25,6 +26,7 @@ async def test_save_the_filtered_log_as_a_pcap(tmp_path):
         log.focus()
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, SaveCaptureScreen))
+        assert "rebuilt from netlab's journal" in str(app.screen.query_one("#save-text").render())
         path_box = app.screen.query_one("#save-path", Input)
         assert path_box.value.endswith(".pcap")
         path_box.value = str(tmp_path / "missing-dir" / "x.pcap")

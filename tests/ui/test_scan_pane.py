@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 
@@ -14,23 +13,7 @@ from netlab_tui.engine.ssh_server import SshLabServer
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.screens.confirm import ConfirmScreen
 from netlab_tui.ui.widgets.scan_pane import ScanPane
-
-SIZE = (140, 42)
-
-
-async def settle(pilot):
-    """Let the app finish starting before driving it."""
-    await pilot.pause()
-    await pilot.pause()
-
-
-async def wait_for(pilot, condition, timeout=30.0, what="condition"):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, settle, wait_for
 
 
 @pytest.fixture

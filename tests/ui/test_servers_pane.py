@@ -10,17 +10,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.servers_pane import ServersPane
-
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, wait_for
 
 
 async def choose_kind(pilot, app, kind: str) -> None:

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import psutil
 from textual.widgets import Button, Input, Label, RichLog, Select
 
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.shell_pane import ShellPane
-
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=20.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, wait_for
 
 
 def log_text(app) -> str:

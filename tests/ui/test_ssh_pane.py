@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -11,27 +10,9 @@ from textual.widgets import Input, Label, RichLog, Static
 from netlab_tui.engine.ssh_server import SshLabServer
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.ssh_pane import SshPane, TrustHostScreen
-from tests.sshd import sshd  # noqa: F401 - the fixture
+from tests.sshd import isolated_home, sshd  # noqa: F401 - the fixtures (isolated_home is autouse)
+from tests.ui.helpers import SIZE, wait_for
 
-SIZE = (140, 42)
-
-
-@pytest.fixture(autouse=True)
-def isolated_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-
-
-async def wait_for(pilot, condition, timeout=20.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 async def wait_for_dialog(pilot, app) -> None:
@@ -46,6 +27,14 @@ def status(app) -> str:
 def output(app) -> str:
     """The pane's output as logical lines (the RichLog wraps long ones)."""
     return "\n".join(app.query_one(SshPane).transcript)
+
+
+async def start_lab_server(app, tmp_path, password: str) -> tuple[SshLabServer, Path]:
+    """netlab's SSH server in the app, with a known_hosts file that already knows it."""
+    lab = await app.registry.start(SshLabServer(app.journal, password=password, host_key=str(tmp_path / "lab_key")))
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{lab.port} {lab.host_key.get_name()} {lab.host_key.get_base64()}\n")
+    return lab, known
 
 
 async def open_pane(pilot, app, **values) -> SshPane:
@@ -100,10 +89,7 @@ async def test_changed_key_is_refused_loudly(sshd, tmp_path):  # noqa: F811
 async def test_password_login_to_the_lab_server_never_shows_the_password(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        lab = await app.registry.start(SshLabServer(app.journal, password="Zq9-ui-secret",
-                                                    host_key=str(tmp_path / "lab_key")))
-        known = tmp_path / "known_hosts"
-        known.write_text(f"[127.0.0.1]:{lab.port} {lab.host_key.get_name()} {lab.host_key.get_base64()}\n")
+        lab, known = await start_lab_server(app, tmp_path, "Zq9-ui-secret")
         await open_pane(pilot, app, host=f"127.0.0.1:{lab.port}", known_hosts=known, command="bc -q <<< 6*7")
         password = app.query_one("#ssh-password", Input)
         password.focus()
@@ -113,6 +99,25 @@ async def test_password_login_to_the_lab_server_never_shows_the_password(tmp_pat
         assert "42" in output(app).splitlines()
         assert "Zq9-ui-secret" not in output(app)
         assert all("Zq9-ui-secret" not in event.to_json() for event in app.journal.events())
+
+
+async def test_stdin_line_feeds_the_remote_command_then_eof(tmp_path):
+    app = NetlabApp()
+    async with app.run_test(size=SIZE) as pilot:
+        lab, known = await start_lab_server(app, tmp_path, "pw-for-bc")
+        await open_pane(pilot, app, host=f"127.0.0.1:{lab.port}", known_hosts=known, password="pw-for-bc",
+                        command="bc -q")
+        stdin = app.query_one("#ssh-stdin", Input)
+        assert stdin.disabled  # nothing runs yet
+        await pilot.click("#ssh-run")
+        await wait_for(pilot, lambda: not stdin.disabled and app.focused is stdin)
+        await pilot.press(*"6*7", "enter")
+        await wait_for(pilot, lambda: "42" in output(app).splitlines())
+        assert "→ 6*7" in output(app)
+        assert any(e.kind == "stdin" and e.payload == b"6*7\n" for e in app.journal.events())
+        await pilot.press("ctrl+d")  # EOF: bc reads its end of input and exits
+        await wait_for(pilot, lambda: "remote exit status 0" in status(app))
+        assert stdin.disabled and app.query_one("#ssh-eof").disabled
 
 
 async def test_cancel_a_long_command(sshd, tmp_path):  # noqa: F811

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 from textual.widgets import Input, Label, RichLog, Select
@@ -12,17 +11,7 @@ from netlab_tui.engine.journal import by_kind
 from netlab_tui.engine.sessions import SessionStatus
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.udp_client_pane import UdpClientPane
-
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, wait_for
 
 
 def transcript(app) -> list[str]:

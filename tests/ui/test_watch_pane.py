@@ -9,23 +9,7 @@ from textual.widgets import DataTable, Input, Label
 from netlab_tui.engine.catalog import server_kinds
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.watch_pane import WatchPane, split_globs
-
-SIZE = (140, 42)
-
-
-async def settle(pilot):
-    """Let the app finish starting before driving it."""
-    await pilot.pause()
-    await pilot.pause()
-
-
-async def wait_for(pilot, condition, timeout=20.0, what="condition"):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
+from tests.ui.helpers import SIZE, settle, wait_for
 
 
 def rows(table: DataTable) -> list[tuple[str, str, str]]:

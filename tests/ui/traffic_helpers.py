@@ -7,17 +7,6 @@ import asyncio
 from netlab_tui.engine.behaviours import EchoBehaviour
 from netlab_tui.engine.tcp import TcpClient, TcpServer
 
-SIZE = (140, 42)
-
-
-async def wait_for(pilot, condition, timeout=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
 
 async def echo_traffic(app, messages=(b"Hello\n", b"second\n"), close=True, server=None):
     """An echo server (or ``server``) and a client in the app's registry; returns (server, client)."""

@@ -8,6 +8,7 @@ a learner debugging a protocol needs to see what was sent, not what ``json.loads
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from . import Line, View, register
@@ -190,6 +191,16 @@ def _limit(lines: list[Line]) -> tuple[list[Line], str | None]:
     return lines, None
 
 
+def _documents(docs: list[Any], render: Callable[[Any], list[Line]]) -> tuple[list[Line], str | None]:
+    """Every document rendered, each under a "# document i of n" line when there are several."""
+    lines: list[Line] = []
+    for i, doc in enumerate(docs):
+        if len(docs) > 1:
+            lines.append([(f"# document {i + 1} of {len(docs)}", "dim")])
+        lines += render(doc)
+    return _limit(lines)
+
+
 class JsonDecoder:
     name = "json"
     title = "JSON"
@@ -199,12 +210,7 @@ class JsonDecoder:
 
     def render(self, data: bytes, meta: dict[str, Any] | None) -> View:
         docs = parse_documents(data)
-        lines: list[Line] = []
-        for i, doc in enumerate(docs):
-            if len(docs) > 1:
-                lines.append([(f"# document {i + 1} of {len(docs)}", "dim")])
-            lines += pretty_lines(doc)
-        lines, note = _limit(lines)
+        lines, note = _documents(docs, pretty_lines)
         title = "JSON" if len(docs) == 1 else f"JSON lines ({len(docs)} documents)"
         return View(self.name, title, lines, note)
 
@@ -218,13 +224,7 @@ class JsonTreeDecoder:
         return score - 0.05 if score else 0.0  # a second view of the same thing, never the default
 
     def render(self, data: bytes, meta: dict[str, Any] | None) -> View:
-        docs = parse_documents(data)
-        lines: list[Line] = []
-        for i, doc in enumerate(docs):
-            if len(docs) > 1:
-                lines.append([(f"# document {i + 1} of {len(docs)}", "dim")])
-            lines += tree_lines(doc)
-        lines, note = _limit(lines)
+        lines, note = _documents(parse_documents(data), tree_lines)
         return View(self.name, "JSON tree", lines, note)
 
 

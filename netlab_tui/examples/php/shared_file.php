@@ -4,8 +4,12 @@
 //   php shared_file.php DIR [MESSAGE]
 
 $dir = $argv[1] ?? null;
-if ($dir === null || !is_dir($dir)) {
+if ($dir === null) {
     fwrite(STDERR, "usage: php shared_file.php DIR [MESSAGE]\n");
+    exit(2);
+}
+if (!is_dir($dir)) {
+    fwrite(STDERR, "not a directory: $dir (create it, and watch it with `netlab watch $dir`)\n");
     exit(2);
 }
 $message = $argv[2] ?? 'Hello from PHP';

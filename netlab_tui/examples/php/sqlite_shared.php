@@ -5,8 +5,12 @@
 // Needs PHP's pdo_sqlite (Debian: php-sqlite3).
 
 $path = $argv[1] ?? null;
-if ($path === null || !file_exists($path)) {
+if ($path === null) {
     fwrite(STDERR, "usage: php sqlite_shared.php DB_PATH [TEXT]  (the file netlab serve http prints)\n");
+    exit(2);
+}
+if (!is_file($path)) {
+    fwrite(STDERR, "no database at $path: start `netlab serve http` first, it prints the file it uses\n");
     exit(2);
 }
 $text = $argv[2] ?? 'Hello from PHP, straight into SQLite';

@@ -26,7 +26,11 @@ def main(directory: Path, message: str) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or not Path(sys.argv[1]).is_dir():
+    if len(sys.argv) < 2:
         print("usage: shared_file.py DIR [MESSAGE]", file=sys.stderr)
+        sys.exit(2)
+    if not Path(sys.argv[1]).is_dir():
+        print(f"not a directory: {sys.argv[1]} (create it, and watch it with `netlab watch {sys.argv[1]}`)",
+              file=sys.stderr)
         sys.exit(2)
     sys.exit(main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "Hello from Python"))

@@ -5,6 +5,7 @@
 
 import sqlite3
 import sys
+from pathlib import Path
 
 
 def main(path: str) -> int:
@@ -20,5 +21,9 @@ def main(path: str) -> int:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         print("usage: sqlite_shared.py DB_PATH", file=sys.stderr)
+        sys.exit(2)
+    if not Path(sys.argv[1]).is_file():  # sqlite3.connect would create an empty database
+        print(f"no database at {sys.argv[1]}: start `netlab serve http` first, it prints the file it uses",
+              file=sys.stderr)
         sys.exit(2)
     sys.exit(main(sys.argv[1]))

@@ -11,15 +11,15 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from ...engine.conversations import flow_graph
 from ...engine.journal import Journal
 from ..widgets.lines_view import LinesView
+from .conversation_screen import ConversationScreen
 
 
-class FlowGraphScreen(Screen[int | None]):
+class FlowGraphScreen(ConversationScreen):
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="flow.close"),
         Binding("s", "follow_stream", "Follow stream", id="flow.stream"),
@@ -30,10 +30,7 @@ class FlowGraphScreen(Screen[int | None]):
     """
 
     def __init__(self, journal: Journal, conn: str) -> None:
-        super().__init__()
-        self.journal = journal
-        self.conn = conn
-        self._seen_total = -1
+        super().__init__(journal, conn)
         self._width = 0
 
     def compose(self) -> ComposeResult:
@@ -43,19 +40,14 @@ class FlowGraphScreen(Screen[int | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(0.5, self._refresh_if_new)
-        self.query_one(LinesView).focus()
+        self._start_live_updates()  # the first drawing comes with the first resize, at the screen's width
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:
             self._width = event.size.width
-            self.refresh_graph(keep_cursor=True)
+            self.redraw(keep_cursor=True)
 
-    def _refresh_if_new(self) -> None:
-        if self.journal.total != self._seen_total:
-            self.refresh_graph(keep_cursor=True)
-
-    def refresh_graph(self, keep_cursor: bool = False) -> None:
+    def redraw(self, keep_cursor: bool = False) -> None:
         self._seen_total = self.journal.total
         width = max(60, (self._width or self.size.width or 100) - 4)
         view = flow_graph(self.journal.events(), self.conn, width=width)
@@ -65,14 +57,4 @@ class FlowGraphScreen(Screen[int | None]):
     def action_follow_stream(self) -> None:
         from .follow_stream import FollowStreamScreen
 
-        self.app.push_screen(FollowStreamScreen(self.journal, self.conn), callback=self._from_stream)
-
-    def _from_stream(self, seq: int | None) -> None:
-        if seq is not None:
-            self.dismiss(seq)
-
-    def on_lines_view_jump(self, message: LinesView.Jump) -> None:
-        self.dismiss(message.seq)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+        self._open(FollowStreamScreen(self.journal, self.conn))

@@ -11,16 +11,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...engine.conversations import follow_stream, render_stream
 from ...engine.journal import Journal
 from ..widgets.inspector import TAG_STYLES
 from ..widgets.lines_view import LinesView
+from .conversation_screen import ConversationScreen
 
 
-class FollowStreamScreen(Screen[int | None]):
+class FollowStreamScreen(ConversationScreen):
     """Dismissed with the seq of the event to select, or None."""
 
     BINDINGS = [
@@ -37,11 +37,8 @@ class FollowStreamScreen(Screen[int | None]):
     """
 
     def __init__(self, journal: Journal, conn: str, mode: str = "text") -> None:
-        super().__init__()
-        self.journal = journal
-        self.conn = conn
+        super().__init__(journal, conn)
         self.mode = mode
-        self._seen_total = -1
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -51,15 +48,10 @@ class FollowStreamScreen(Screen[int | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.refresh_stream()
-        self.set_interval(0.5, self._refresh_if_new)
-        self.query_one(LinesView).focus()
+        self.redraw()
+        self._start_live_updates()
 
-    def _refresh_if_new(self) -> None:
-        if self.journal.total != self._seen_total:
-            self.refresh_stream(keep_cursor=True)
-
-    def refresh_stream(self, keep_cursor: bool = False) -> None:
+    def redraw(self, keep_cursor: bool = False) -> None:
         self._seen_total = self.journal.total
         stream = follow_stream(self.journal.events(), self.conn)
         view = render_stream(stream, self.mode)
@@ -79,19 +71,9 @@ class FollowStreamScreen(Screen[int | None]):
 
     def action_mode(self, mode: str) -> None:
         self.mode = mode
-        self.refresh_stream()
+        self.redraw()
 
     def action_flow_graph(self) -> None:
         from .flow_graph import FlowGraphScreen
 
-        self.app.push_screen(FlowGraphScreen(self.journal, self.conn), callback=self._from_graph)
-
-    def _from_graph(self, seq: int | None) -> None:
-        if seq is not None:
-            self.dismiss(seq)
-
-    def on_lines_view_jump(self, message: LinesView.Jump) -> None:
-        self.dismiss(message.seq)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+        self._open(FlowGraphScreen(self.journal, self.conn))

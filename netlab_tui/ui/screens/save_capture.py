@@ -42,8 +42,11 @@ class SaveCaptureScreen(ModalScreen[Path | None]):
         with Vertical() as box:
             box.border_title = "Save capture (pcap)"
             which = "the events the filter shows" if self.filtered else "every event in the log"
-            yield Static(f"Write {which} ({self.count:,}) as a pcap file Wireshark and tshark open. "
-                         "TCP packets are rebuilt from the events: handshake, data, ACKs and FINs.", id="save-text")
+            yield Static(f"Write {which} ({self.count:,}) as a pcap file Wireshark and tshark open.\n"
+                         "The packets are rebuilt from netlab's journal, not captured on the wire: each TCP "
+                         "conversation gets its handshake, data, ACKs and FINs with consistent sequence "
+                         "numbers. For the real packets, run `netlab serve KIND --pcap FILE --pcap-from wire` "
+                         "(needs root or CAP_NET_RAW).", id="save-text", markup=False)
             yield Input(str(default_capture_path()), id="save-path")
             yield Static("", id="save-error")
             with Horizontal():

@@ -37,7 +37,9 @@ class FilterBar(Horizontal):
 
     DEFAULT_CSS = """
     FilterBar { height: 1; }
-    FilterBar Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    /* One line high: Textual's tall border (on focus, on -invalid) would hide the text being typed. */
+    FilterBar Input { border: none !important; height: 1; padding: 0 1; background: $boost; }
+    FilterBar Input:focus { background: $accent 30%; }
     FilterBar #filter-input { width: 3fr; }
     FilterBar #search-input { width: 1fr; margin-left: 1; }
     FilterBar #filter-input.-valid { background: $success 15%; }

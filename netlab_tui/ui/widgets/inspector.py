@@ -110,6 +110,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         self._tab_ops: list = []  # Tabs' pending clear/add operations (AwaitComplete)
         self._deferred: TrafficEvent | None = None
         self._retry_timer = None
+        self._shapes: dict[str, tuple[int, int] | None] = {}  # Static id -> (width, height) last shown
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Select an event in the traffic log to inspect it.", style="dim"),
@@ -135,7 +136,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
                 # than rebuild them, which is costly and races Tabs' own mounting when done many
                 # times a second.
                 self.event = event
-                details.update(event_details(event))
+                self._set_text(details, event_details(event))
                 first = next(iter(self._views))
                 if tabs.active != first and tabs.query(f"#{first}"):
                     tabs.active = first
@@ -153,12 +154,12 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         self._views.clear()
         self._generation += 1
         if event is None:
-            details.update(Text("Select an event in the traffic log to inspect it.", style="dim"))
-            self.query_one("#inspector-view", Static).update("")
+            self._set_text(details, Text("Select an event in the traffic log to inspect it.", style="dim"))
+            self._set_text(self.query_one("#inspector-view", Static), Text(""))
             return
-        details.update(event_details(event))
+        self._set_text(details, event_details(event))
         if event.payload is None:
-            self.query_one("#inspector-view", Static).update(Text("(no payload)", style="dim"))
+            self._set_text(self.query_one("#inspector-view", Static), Text("(no payload)", style="dim"))
             return
         names = [decoder.name for _score, decoder in ranked(event.payload, event.meta)]
         if "hex" not in names:
@@ -198,8 +199,19 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         if self.encoding != "auto":
             meta = {**(meta or {}), "encoding": self.encoding}
         view = decode(self.event.payload, meta, name)
-        self.query_one("#inspector-view", Static).update(view_to_text(view))
+        self._set_text(self.query_one("#inspector-view", Static), view_to_text(view))
         self.query_one("#inspector-body", VerticalScroll).scroll_home(animate=False)
+
+    def _set_text(self, static: Static, text: Text) -> None:
+        """``static.update(text)``, without laying the whole screen out again (10-50 ms) when the new
+        text is as tall as the old one at the same width — the same kind of event, shown many times a
+        second while a user moves through a flood."""
+        width = static.content_region.width
+        static.update(text, layout=False)
+        shape = (width, static.get_content_height(static.container_size, self.app.size, width)) if width else None
+        if shape is None or self._shapes.get(static.id or "") != shape:
+            static.refresh(layout=True)
+        self._shapes[static.id or ""] = shape
 
     @on(Tabs.TabActivated, "#inspector-tabs")
     def _tab_changed(self, message: Tabs.TabActivated) -> None:

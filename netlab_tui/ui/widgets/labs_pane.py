@@ -33,13 +33,15 @@ class LabsPane(NetlabPane):
 The course, step by step. Each step is checked automatically — by the traffic netlab sees (from its
 own tools or from your programs) or by running your script or probing your server.
 
-1. Pick a lab (filter by **topic** and **level**; progress is on the right), then **Start**.
-2. The lab panel opens beside the tools: read the step, use its **Do it** buttons (they open a tool
+1. Pick a lab (filter by **topic** and **level**, choose the **language**; **Done** counts the steps
+   you passed), then **Start lab** (or **s**).
+2. The lab panel opens on the right: read the step, use its **▶** buttons (they open a tool
    pre-filled), edit your files in your own editor — each save re-runs your script and re-checks.
-3. **Hint** reveals one hint at a time; **Next** when the step is checked ✓.
+3. **Hint** reveals one hint at a time; **▶** at the top (Ctrl+N) goes to the next step once this one
+   is checked ✓, **◀** (Ctrl+B) back.
 
-Progress is saved as you go; **Reset** forgets it and restores the starter files (your old files are
-kept aside). The same labs run without the TUI: `netlab lab run ID`.
+Progress is saved as you go; **Reset progress** forgets it and restores the starter files (your old
+files are kept aside). The same labs run without the TUI: `netlab lab run ID`.
 """
 
     BINDINGS: ClassVar = [

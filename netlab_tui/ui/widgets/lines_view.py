@@ -20,17 +20,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...engine.decoders import Line
+from .cursor_keys import CURSOR_BINDINGS, scroll_into_view
 from .inspector import TAG_STYLES
 
 
 class LinesView(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(0)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        *CURSOR_BINDINGS,
         Binding("enter", "jump", "Go to event", id="lines.jump"),
     ]
 
@@ -110,22 +106,26 @@ class LinesView(ScrollView, can_focus=True):
         if not self.lines:
             return
         self.cursor = max(0, min(index, len(self.lines) - 1))
-        height = self.scrollable_content_region.height
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        scroll_into_view(self, self.cursor)
         self.refresh()
 
-    def action_cursor(self, delta: int) -> None:
-        self._move(self.cursor + delta)
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
 
-    def action_page(self, direction: int) -> None:
-        self._move(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
 
-    def action_edge(self, end: int) -> None:
-        self._move(len(self.lines) - 1 if end else 0)
+    def action_page_up(self) -> None:
+        self._move(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(len(self.lines) - 1)
 
     def action_jump(self) -> None:
         seq = self.current_seq

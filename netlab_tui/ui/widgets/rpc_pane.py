@@ -68,7 +68,7 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
     DEFAULT_CSS = """
     RpcPane #rpc-protocol { width: 17; }
     RpcPane #rpc-url { width: 1fr; }
-    RpcPane #rpc-method { width: 26; }
+    RpcPane #rpc-method { width: 24; }
     RpcPane #rpc-params { width: 1fr; }
     RpcPane #rpc-status { height: 1; padding: 0 1; color: $text-muted; }
     RpcPane #rpc-body { height: 1fr; }
@@ -88,7 +88,7 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
             yield Button("List methods", id="rpc-list")
         with Horizontal(classes="form"):
             yield Input(placeholder="method", id="rpc-method")
-            yield Input(placeholder="parameters: 2 3 · ab cd · [1, 2] · {\"days\": 2}", id="rpc-params")
+            yield Input(placeholder="params: 2 3 · ab · [1, 2]", id="rpc-params")
             yield Button("Call", id="rpc-call", variant="primary")
         yield Label("List the methods, pick one, call it", id="rpc-status")
         with Horizontal(id="rpc-body"):

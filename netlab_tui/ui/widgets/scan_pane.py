@@ -17,12 +17,12 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select
 
 from ...engine.events import TrafficEvent
-from ...engine.journal import Subscription
 from ...engine.scan import ENGINES, ScanSession, can_syn_scan, nmap_binary, outside_loopback, resolve_targets
 from ...engine.sessions import NetlabError, Session
 from ..panes import register_pane
 from ..screens.confirm import ConfirmScreen
 from .base import NetlabPane
+from .event_inbox import EventInbox
 
 STATE_STYLES = {"open": "bold green", "closed": "dim", "filtered": "yellow", "error": "bold red"}
 MAX_CLOSED_ROWS = 5_000  # a full scan has 65,535 closed ports: a table of them helps nobody
@@ -81,15 +81,14 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
         super().__init__(**kwargs)
         self.session: Session | None = None
         self.scan: ScanSession | None = None
-        self._subscription: Subscription | None = None
-        self._pending: list[TrafficEvent] = []
+        self._inbox = EventInbox()  # this scan's events, shown by the next _flush
         self._closed_rows = 0
         self._hidden_closed = 0
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
             yield _titled(Input("127.0.0.1", id="scan-target", placeholder="host, address or network"), "Target")
-            yield _titled(Input("", id="scan-ports", placeholder="top 1000 · 22,80,8000-8100 · all"), "Ports")
+            yield _titled(Input("", id="scan-ports", placeholder="top 1000 · 22,80"), "Ports")
             yield _titled(Select([(name, name) for name in ENGINES], value="nmap" if nmap_binary() else "connect",
                                  allow_blank=False, id="scan-engine"), "Engine")
             yield Button("Scan", id="scan-start", variant="primary")
@@ -114,7 +113,7 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
         self.set_interval(FLUSH_INTERVAL, self._flush)
 
     def on_unmount(self) -> None:
-        self._unsubscribe()
+        self._inbox.close()
 
     def prefill(self, **values: object) -> None:
         if "target" in values:
@@ -170,7 +169,7 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
             self._subscribe(session, scan)
             await self.netlab.registry.start(session)
         except NetlabError as exc:
-            self._unsubscribe()
+            self._inbox.close()
             self._set_status(f"not scanning — {exc}")
             self.notify(str(exc), title="Cannot scan", severity="error")
             return
@@ -200,27 +199,17 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
 
     # -- streaming -----------------------------------------------------------------------------------
     def _subscribe(self, session: Session, scan: ScanSession | None) -> None:
-        self._unsubscribe()
-
         def mine(event: TrafficEvent) -> bool:
             # By name at each event: the registry may rename a session when it starts it.
             return event.proto == "scan" and (event.source == session.name
                                               or (scan is not None and event.source == scan.name))
 
-        self._subscription = self.netlab.journal.subscribe(self._queue_event, mine)
-
-    def _queue_event(self, event: TrafficEvent) -> None:
-        self._pending.append(event)  # shown by the next _flush: one table update per tick, not per event
-
-    def _unsubscribe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
-            self._subscription = None
+        self._inbox.follow(self.netlab.journal, mine)
 
     def _flush(self) -> None:
         scan = self.scan
-        if self._pending:
-            events, self._pending = self._pending, []
+        events = self._inbox.take()
+        if events:
             table = self.query_one("#scan-results", DataTable)
             show_closed = self.query_one("#scan-show-closed", Checkbox).value
             rows = []
@@ -298,7 +287,7 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
 
     # -- helpers -------------------------------------------------------------------------------------
     def _reset(self, comparing: bool) -> None:
-        self._pending = []
+        self._inbox.discard()
         self._closed_rows = 0
         self._hidden_closed = 0
         self.query_one("#scan-results", DataTable).clear()

@@ -14,12 +14,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Collapsible, Input, Label, RichLog, Select
 
-from ...engine.events import TrafficEvent
 from ...engine.sessions import NetlabError
 from ...engine.shell import Pipeline, ProcessSession, describe_status, display_command, split_pipeline
 from ..panes import register_pane
 from .base import NetlabPane
+from .event_inbox import EventInbox
 from .output_lines import LineAssembler
+from .stdin_line import StdinLine
 
 MODES = [("argv (no shell)", "argv"), ("shell: sh -c", "shell"), ("pipeline", "pipeline")]
 NOTES = {
@@ -63,7 +64,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
     DEFAULT_CSS = """
     ShellPane .form { height: auto; }
     ShellPane #shell-command { width: 1fr; }
-    ShellPane #shell-mode { width: 22; }
+    ShellPane #shell-mode { width: 25; }  /* "argv (no shell)" whole */
     ShellPane #shell-note { height: 1; color: $text-muted; padding: 0 1; }
     ShellPane #shell-note.-danger { color: $warning; text-style: bold; }
     ShellPane #shell-note.-error { color: $error; }
@@ -78,15 +79,13 @@ extra environment (`NAME=value …`) and a timeout in seconds.
     ShellPane #shell-stage { width: 1fr; display: none; }
     ShellPane #shell-stage.-visible { display: block; }
     ShellPane #shell-output { height: 1fr; min-height: 4; border: round $primary-darken-3; }
-    ShellPane #shell-stdin { width: 1fr; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session: ProcessSession | Pipeline | None = None
         self._root: str | None = None  # conn of the running command (or pipeline)
-        self._subscription = None
-        self._pending: list[TrafficEvent] = []
+        self._inbox = EventInbox()
         self._lines = LineAssembler(PARTIAL_AFTER)
         self.stage_lines: dict[int, deque[tuple[str, str]]] = {}  # stage -> (kind, line), what View shows
         self.stage_names: list[str] = []
@@ -108,16 +107,13 @@ extra environment (`NAME=value …`) and a timeout in seconds.
             yield Label("no command yet", id="shell-status")
             yield Select([], prompt="View stage", allow_blank=True, id="shell-stage")
         yield RichLog(id="shell-output", wrap=True, markup=False, max_lines=MAX_LINES)
-        with Horizontal(classes="form"):
-            yield Input(placeholder="stdin — Enter sends the line + \\n to the running command", id="shell-stdin",
-                        disabled=True)
-            yield Button("EOF", id="shell-eof", disabled=True)
+        yield StdinLine("shell", lambda: [self.session])
 
     def on_mount(self) -> None:
         self.set_interval(0.05, self._flush)
 
     def on_unmount(self) -> None:
-        self._unsubscribe()
+        self._inbox.close()
 
     def prefill(self, **values: object) -> None:
         if "command" in values:
@@ -222,11 +218,10 @@ extra environment (`NAME=value …`) and a timeout in seconds.
         self._set_running(False)
 
     def _begin(self, session: ProcessSession | Pipeline, names: list[str]) -> None:
-        self._unsubscribe()
+        self._inbox.close()
         self._flush(final=True)
         self.session = session
         self._root = session.conn
-        self._pending.clear()
         self._lines.clear()
         self.stage_names = names
         self.stage_lines = {i: deque(maxlen=MAX_LINES) for i in range(len(names))}
@@ -240,21 +235,15 @@ extra environment (`NAME=value …`) and a timeout in seconds.
             stage_select.value = self.shown_stage
         self.query_one("#shell-output", RichLog).clear()
         root = session.conn
-        self._subscription = self.netlab.journal.subscribe(
-            self._pending.append,
+        self._inbox.follow(
+            self.netlab.journal,
             lambda e: e.proto == "shell" and (e.conn == root or (e.meta or {}).get("pipeline") == root),
         )
 
-    def _unsubscribe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
-            self._subscription = None
-
     # -- output, in batches (a flood of output must not cost one repaint per chunk) ------------------
     def _flush(self, final: bool = False) -> None:
-        events, self._pending[:] = list(self._pending), []
         now = time.monotonic()
-        for event in events:
+        for event in self._inbox.take():
             meta = event.meta or {}
             if event.conn == self._root and isinstance(self.session, Pipeline):
                 continue  # the pipeline's own start/exit go to the status line
@@ -297,29 +286,9 @@ extra environment (`NAME=value …`) and a timeout in seconds.
             return self.session is not None and self.session.running
         return True
 
-    @on(Input.Submitted, "#shell-stdin")
-    def _stdin_submitted(self, event: Input.Submitted) -> None:
-        data = (event.value + "\n").encode("utf-8")
-        event.input.value = ""
-        if self.session is not None and self.session.running:
-            self.run_worker(self._send(data), group="shell-stdin", exit_on_error=False)
-
-    async def _send(self, data: bytes) -> None:
-        session = self.session
-        if session is None:
-            return
-        try:
-            if not await session.write_stdin(data):
-                self.notify("the command no longer reads its input", severity="warning")
-        except NetlabError as exc:
-            self.notify(str(exc), severity="error")
-
-    @on(Button.Pressed, "#shell-eof")
     def action_eof(self) -> None:
         if self.session is not None and self.session.running:
-            self.run_worker(self.session.close_stdin(), group="shell-stdin", exit_on_error=False)
-            self.query_one("#shell-stdin", Input).disabled = True
-            self.query_one("#shell-eof", Button).disabled = True
+            self.query_one(StdinLine).send_eof()
 
     @on(Button.Pressed, "#shell-cancel")
     def action_cancel(self) -> None:
@@ -338,8 +307,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
         self.refresh_bindings()
         self.query_one("#shell-run", Button).disabled = running
         self.query_one("#shell-cancel", Button).disabled = not running
-        self.query_one("#shell-stdin", Input).disabled = not running
-        self.query_one("#shell-eof", Button).disabled = not running
+        self.query_one(StdinLine).set_enabled(running)
 
 
 def _render(kind: str, line: str) -> Text:

@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, RichLog, Static
 
-from ...engine.events import TrafficEvent
 from ...engine.sessions import NetlabError
 from ...engine.ssh import (
     DEFAULT_TIMEOUT,
@@ -36,7 +35,9 @@ from ...engine.ssh import (
 )
 from ..panes import register_pane
 from .base import NetlabPane
+from .event_inbox import EventInbox
 from .output_lines import LineAssembler
+from .stdin_line import StdinLine
 
 MAX_LINES = 5000
 
@@ -101,7 +102,9 @@ Run a command on another machine, the way paramiko's `SSHClient.exec_command` do
    Try a lab server: *Servers* → kind `ssh` (it shows its password and fingerprint in the log).
 2. **Key** (a private key file) and/or **password** (never shown, never logged; it also unlocks an
    encrypted key file); ssh-agent keys and `~/.ssh` keys are tried too unless unticked in *Options*.
-3. **Run**: stdout plain, stderr red, then the remote exit status.
+3. **Run**: stdout plain, stderr red, then the remote exit status. While the command runs, the
+   **stdin** line sends text to it followed by `\\n` (try `cat` or `bc -q`); **EOF** closes its input.
+   This runs one command, as `ssh host -- command` does: it is not an interactive login shell.
 
 Host keys: the first connection to a host shows its fingerprint; trust it only if it matches what
 the server's owner tells you. netlab remembers trusted keys (in its own store, or the file in
@@ -113,6 +116,7 @@ rows that differ) followed by a diff of each host against the first.
 
     BINDINGS: ClassVar = [
         Binding("ctrl+k", "cancel", "Cancel", id="ssh.cancel", priority=True),
+        Binding("ctrl+d", "eof", "Send EOF", id="ssh.eof", priority=True),
     ]
 
     DEFAULT_CSS = """
@@ -120,7 +124,7 @@ rows that differ) followed by a diff of each host against the first.
     SshPane #ssh-host { width: 2fr; }
     SshPane #ssh-port { width: 11; }
     SshPane #ssh-key { width: 1fr; }
-    SshPane #ssh-password { width: 22; }
+    SshPane #ssh-password { width: 25; }  /* "password/passphrase" whole */
     SshPane #ssh-command { width: 1fr; }
     SshPane Collapsible { padding: 0; border: none; }
     SshPane Collapsible Contents { padding: 0; }
@@ -137,8 +141,7 @@ rows that differ) followed by a diff of each host against the first.
         self.sessions: list[SshSession] = []
         self.results: list[HostResult] = []
         self._labels: dict[str, str] = {}  # conn -> host label (prefix when several hosts run)
-        self._subscription = None
-        self._pending: list[TrafficEvent] = []
+        self._inbox = EventInbox()
         self._lines = LineAssembler()
         self.transcript: deque[str] = deque(maxlen=MAX_LINES)  # the output's lines as plain text
 
@@ -161,12 +164,13 @@ rows that differ) followed by a diff of each host against the first.
                 yield Checkbox("~/.ssh keys", True, id="ssh-look-for-keys")
         yield Label("not connected", id="ssh-status")
         yield RichLog(id="ssh-output", wrap=True, markup=False, max_lines=MAX_LINES)
+        yield StdinLine("ssh", lambda: self.sessions)
 
     def on_mount(self) -> None:
         self.set_interval(0.05, self._flush)
 
     def on_unmount(self) -> None:
-        self._unsubscribe()
+        self._inbox.close()
 
     def prefill(self, **values: object) -> None:
         fields = {"host": "#ssh-host", "port": "#ssh-port", "key": "#ssh-key", "command": "#ssh-command",
@@ -255,6 +259,9 @@ rows that differ) followed by a diff of each host against the first.
                 return
             break
         self._set_status(f"running on {target.label}: {command}")
+        stdin = self.query_one(StdinLine)
+        stdin.set_enabled(True)
+        stdin.input.focus()
         try:
             code = await session.wait()
         finally:
@@ -270,6 +277,7 @@ rows that differ) followed by a diff of each host against the first.
 
     async def _run_several(self, targets: list[SshTarget], command: str) -> None:
         self._set_status(f"running on {len(targets)} hosts: {command}")
+        self.query_one(StdinLine).set_enabled(True)  # a line typed goes to every host
         journal, registry = self.netlab.journal, self.netlab.registry
         results = await run_on_hosts(journal, targets, command, registry=registry,
                                      on_session=lambda s: self._watch(s, s.target.label))
@@ -319,34 +327,26 @@ rows that differ) followed by a diff of each host against the first.
 
     # -- live output ---------------------------------------------------------------------------------
     def _begin(self) -> None:
-        self._unsubscribe()
+        self._inbox.close()
         self.sessions = []
         self.results = []
         self._labels = {}
-        self._pending.clear()
         self._lines.clear()
         self.query_one("#ssh-status", Label).remove_class("-danger")
         self.query_one("#ssh-output", RichLog).clear()
         self.transcript.clear()
         labels = self._labels
-        self._subscription = self.netlab.journal.subscribe(
-            self._pending.append, lambda e: e.proto == "ssh" and e.conn in labels)
+        self._inbox.follow(self.netlab.journal, lambda e: e.proto == "ssh" and e.conn in labels)
 
     def _watch(self, session: SshSession, label: str | None) -> None:
         self.sessions.append(session)
         self._labels[session.conn] = label or ""
 
-    def _unsubscribe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
-            self._subscription = None
-
     def _flush(self, final: bool = False) -> None:
-        events, self._pending[:] = list(self._pending), []
         now = time.monotonic()
-        for event in events:
+        for event in self._inbox.take():
             label = self._labels.get(event.conn or "", "")
-            if event.kind in ("stdout", "stderr") and event.payload is not None:
+            if event.kind in ("stdout", "stderr", "stdin") and event.payload is not None:
                 for line in self._lines.feed((label, event.kind), event.payload.decode("utf-8", "replace"), now):
                     self._line(label, event.kind, line)
             elif event.kind in ("connect", "info", "exit") and event.message:
@@ -357,17 +357,20 @@ rows that differ) followed by a diff of each host against the first.
             self._line(label, kind, text)
 
     def _line(self, label: str, kind: str, text: str) -> None:
-        style = {"stderr": "red", "note": "dim"}.get(kind, "")
-        if label:
-            self._write(Text.assemble((f"{label} ", "bold cyan"), (text, style)))
-        else:
-            self._write(Text(text, style=style))
+        style = {"stderr": "red", "note": "dim", "stdin": "yellow"}.get(kind, "")
+        parts = [(f"{label} ", "bold cyan")] if label else []
+        if kind == "stdin":
+            parts.append(("→ ", "bold yellow"))
+        self._write(Text.assemble(*parts, (text, style)))
 
     # -- cancel ----------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel":
+        if action in ("cancel", "eof"):
             return any(s.running for s in self.sessions)
         return True
+
+    def action_eof(self) -> None:
+        self.query_one(StdinLine).send_eof()
 
     @on(Button.Pressed, "#ssh-cancel")
     def action_cancel(self) -> None:
@@ -387,4 +390,6 @@ rows that differ) followed by a diff of each host against the first.
     def _set_running(self, running: bool) -> None:
         self.query_one("#ssh-run", Button).disabled = running
         self.query_one("#ssh-cancel", Button).disabled = not running
+        if not running:
+            self.query_one(StdinLine).set_enabled(False)
         self.refresh_bindings()

@@ -10,41 +10,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Label, RichLog, Select, Static
+from textual.widgets import Button, Input, Label
 
 from ...engine.events import format_addr
-from ...engine.payload import HTTP_GET_TEMPLATE, encode, escape
+from ...engine.payload import HTTP_GET_TEMPLATE, escape
 from ...engine.sessions import NetlabError, SessionStatus
 from ...engine.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
 from ..panes import register_pane
-from .base import NetlabPane
-
-MODES = [("text", "text"), ("hex", "hex"), ("JSON", "json")]
-LINE_ENDINGS = [("\\n", "lf"), ("\\r\\n", "crlf"), ("none", "none")]
-PLACEHOLDERS = {
-    "text": "message — Enter sends it (plus the line ending)",
-    "hex": "hex bytes, e.g. 48 65 6c 6c 6f 0a",
-    "json": 'a JSON document {"cmd": "list"} or fields: cmd=add args.name=Ana args.mail=ana@x.fr',
-}
-
-
-def visible(data: bytes) -> str:
-    """Bytes on one line, with CR, LF, tabs and undecodable bytes shown as escapes."""
-    return escape(data)
-
-
-def chunk_line(arrow: str, data: bytes, style: str, note: str = "") -> Text:
-    return Text.assemble((f"{arrow} ", f"bold {style}"), (visible(data), style),
-                         (f"  ({len(data)} B{note})", "dim"))
-
-
-def preview_text(data: bytes, limit: int = 60) -> str:
-    shown = visible(data[:limit]) + ("…" if len(data) > limit else "")
-    return f"will send {len(data)} B: {shown}"
+from .socket_client import SocketClientPane, chunk_line, client_css
 
 
 @register_pane
-class TcpClientPane(NetlabPane):
+class TcpClientPane(SocketClientPane):
     PANE_ID = "tcp-client"
     PANE_TITLE = "TCP client"
     ORDER = 20
@@ -72,20 +49,9 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         Binding("ctrl+w", "half_close", "Half-close", id="tcp-client.half-close"),
     ]
 
-    DEFAULT_CSS = """
-    TcpClientPane #tcp-host { width: 1fr; }
-    TcpClientPane #tcp-port { width: 12; }
-    TcpClientPane .options { height: 1; }
-    TcpClientPane .options Label { padding: 0 1 0 0; }
-    TcpClientPane .options Button { margin-left: 1; }
-    TcpClientPane .options Checkbox { margin-left: 1; }
+    PREFIX = "tcp"
+    DEFAULT_CSS = client_css("TcpClientPane", "tcp") + """
     TcpClientPane #tcp-bufsize { width: 9; }
-    TcpClientPane #tcp-mode { width: 10; }
-    TcpClientPane #tcp-eol { width: 10; }
-    TcpClientPane #tcp-transcript { height: 1fr; border: round $primary-darken-3; }
-    TcpClientPane #tcp-status { height: 1; color: $text-muted; padding: 0 1; margin-top: 1; }
-    TcpClientPane #tcp-preview { height: 1; color: $text-muted; padding: 0 1; }
-    TcpClientPane #tcp-preview.error { color: $error; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -95,32 +61,19 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         self.chunks_in = 0
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="form"):
-            yield Label("Host")
-            yield Input("127.0.0.1", id="tcp-host")
-            yield Label("Port")
-            yield Input("", id="tcp-port", type="integer", placeholder="port")
-            yield Button("Connect", id="tcp-connect", variant="primary")
-            yield Button("Disconnect", id="tcp-disconnect", disabled=True)
+        yield self.address_row(Button("Connect", id="tcp-connect", variant="primary"),
+                               Button("Disconnect", id="tcp-disconnect", disabled=True))
         with Horizontal(classes="options"):
             yield Label("recv buffer")
             yield Input(str(DEFAULT_BUFSIZE), id="tcp-bufsize", type="integer", compact=True,
                         tooltip=f"bytes per recv, 1 to {MAX_BUFSIZE}; applies at once")
-            yield Label("  as")
-            yield Select(MODES, value="text", allow_blank=False, id="tcp-mode", compact=True)
-            yield Label("  end")
-            yield Select(LINE_ENDINGS, value="lf", allow_blank=False, id="tcp-eol", compact=True)
-            yield Checkbox("\\ escapes", id="tcp-escapes", compact=True,
-                           tooltip="read \\r \\n \\t \\0 \\\\ \\xNN in text as the bytes they stand for")
+            yield from self.payload_options()
         with Horizontal(classes="options"):
             yield Button("Reconnect", id="tcp-reconnect", disabled=True, compact=True)
             yield Button("Half-close", id="tcp-shutdown", disabled=True, compact=True,
                          tooltip="shutdown(SHUT_WR): send FIN, keep reading")
             yield Button("HTTP GET", id="tcp-http", compact=True, tooltip="a raw HTTP/1.1 request template")
-        yield Label("not connected", id="tcp-status")
-        yield RichLog(id="tcp-transcript", wrap=True, markup=False, max_lines=5000, min_width=20)
-        yield Static("", id="tcp-preview")
-        yield Input(placeholder=PLACEHOLDERS["text"], id="tcp-message", disabled=True)
+        yield from self.exchange("not connected", disabled=True)
 
     def prefill(self, **values: object) -> None:
         """``host``, ``port``, ``message``, ``mode`` (text/hex/json), ``eol`` (lf/crlf/none), ``escapes``,
@@ -129,17 +82,9 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
             self.query_one("#tcp-host", Input).value = str(values["host"])
         if "port" in values:
             self.query_one("#tcp-port", Input).value = str(values["port"])
-        if values.get("mode") in ("text", "hex", "json"):
-            self.query_one("#tcp-mode", Select).value = str(values["mode"])
-        if values.get("eol") in ("lf", "crlf", "none"):
-            self.query_one("#tcp-eol", Select).value = str(values["eol"])
-        if "escapes" in values:
-            self.query_one("#tcp-escapes", Checkbox).value = bool(values["escapes"])
         if "bufsize" in values:
             self.query_one("#tcp-bufsize", Input).value = str(values["bufsize"])
-        if "message" in values:
-            self.query_one("#tcp-message", Input).value = str(values["message"])
-        self._update_preview()
+        self.prefill_payload(values)
 
     # -- connecting ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#tcp-connect")
@@ -253,35 +198,6 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
             self._show_status()
 
     # -- sending -------------------------------------------------------------------------------------
-    def payload(self) -> bytes:
-        """The bytes the message field stands for, in the chosen mode (NetlabError if it cannot be)."""
-        return encode(self.query_one("#tcp-message", Input).value,
-                      str(self.query_one("#tcp-mode", Select).value),
-                      str(self.query_one("#tcp-eol", Select).value),
-                      escapes=self.query_one("#tcp-escapes", Checkbox).value)
-
-    @on(Input.Changed, "#tcp-message")
-    @on(Select.Changed, "#tcp-mode, #tcp-eol")
-    @on(Checkbox.Changed, "#tcp-escapes")
-    def _update_preview(self) -> None:
-        mode = str(self.query_one("#tcp-mode", Select).value)
-        message = self.query_one("#tcp-message", Input)
-        message.placeholder = PLACEHOLDERS.get(mode, "")
-        # a line ending and escapes only mean something for text
-        self.query_one("#tcp-eol", Select).disabled = mode != "text"
-        self.query_one("#tcp-escapes", Checkbox).disabled = mode != "text"
-        preview = self.query_one("#tcp-preview", Static)
-        if not message.value:
-            preview.update("")
-            preview.remove_class("error")
-            return
-        try:
-            preview.update(preview_text(self.payload()))
-            preview.remove_class("error")
-        except NetlabError as exc:
-            preview.update(str(exc))
-            preview.add_class("error")
-
     @on(Input.Submitted, "#tcp-message")
     def _send_pressed(self, event: Input.Submitted) -> None:
         try:
@@ -316,12 +232,6 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         self.query_one("#tcp-message", Input).focus()
 
     # -- helpers -------------------------------------------------------------------------------------
-    def _write(self, text: Text) -> None:
-        self.query_one("#tcp-transcript", RichLog).write(text)
-
-    def _set_status(self, text: str) -> None:
-        self.query_one("#tcp-status", Label).update(text)
-
     def _show_status(self) -> None:
         client = self.client
         if client is None or not client.running:

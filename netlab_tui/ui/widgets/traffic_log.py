@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from ...engine.events import TrafficEvent
+from .cursor_keys import CURSOR_BINDINGS, scroll_into_view
 
 # (title, width) — the summary takes the rest of the line.
 COLUMNS: tuple[tuple[str, int], ...] = (
@@ -64,12 +65,7 @@ newest at the bottom. Select a line to open it in the inspector.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        *CURSOR_BINDINGS,
         Binding("f", "toggle_follow", "Follow", id="log.follow"),
         Binding("enter", "inspect", "Inspect", show=False),
         # filter, search, marks and the conversation views
@@ -154,11 +150,25 @@ newest at the bottom. Select a line to open it in the inspector.
             self.trimmed += excess
             self.cursor = max(-1, self.cursor - excess)
             self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self._set_row_count()
         if self.follow:
             self.scroll_end(animate=False, immediate=True)
             self._move_cursor(len(self.rows) - 1, keep_follow=True)
         self.refresh()
+
+    def _set_row_count(self) -> None:
+        """Make the scroll range fit the rows held. Assigning ``virtual_size`` asks for a layout of the
+        whole screen (10-20 ms with every pane mounted), 20 times a second during a flood, though only
+        the scroll range changes: set it quietly and update the scrollbar; lay the screen out again only
+        when the scrollbar appears or goes (the log's width changes then)."""
+        size = Size(self.size.width, len(self.rows))
+        if size == self.virtual_size:
+            return
+        had_scrollbar = self.show_vertical_scrollbar
+        self.set_reactive(TrafficLog.virtual_size, size)
+        self._scroll_update(size)  # Textual's own update of scrollbars and scroll limits (pinned 8.2.8)
+        if self.show_vertical_scrollbar != had_scrollbar:
+            self.refresh(layout=True)
 
     def clear(self) -> None:
         self.rows.clear()
@@ -266,12 +276,7 @@ newest at the bottom. Select a line to open it in the inspector.
         self.refresh()
 
     def scroll_to_cursor(self) -> None:
-        height = self.scrollable_content_region.height
-        top = self.scroll_offset.y
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        scroll_into_view(self, self.cursor)
 
     def action_cursor_up(self) -> None:
         self.follow = False

@@ -10,20 +10,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Label, RichLog, Select, Static
+from textual.widgets import Button, Input, Label
 
-from ...engine.payload import encode
 from ...engine.sessions import NetlabError
 from ...engine.udp import MAX_DATAGRAM, UdpClient
 from ..panes import register_pane
-from .base import NetlabPane
-from .tcp_client_pane import LINE_ENDINGS, MODES, PLACEHOLDERS, chunk_line, preview_text
+from .socket_client import PLACEHOLDERS, SocketClientPane, chunk_line, client_css, preview_text
 
 DEFAULT_TIMEOUT = 2.0
 
 
 @register_pane
-class UdpClientPane(NetlabPane):
+class UdpClientPane(SocketClientPane):
     PANE_ID = "udp-client"
     PANE_TITLE = "UDP client"
     ORDER = 25
@@ -53,19 +51,10 @@ data, addr = s.recvfrom(65535)
         Binding("ctrl+d", "close_socket", "Close socket", id="udp-client.close"),
     ]
 
-    DEFAULT_CSS = """
-    UdpClientPane #udp-host { width: 1fr; }
-    UdpClientPane #udp-port { width: 12; }
-    UdpClientPane .options { height: 1; }
-    UdpClientPane .options Label { padding: 0 1 0 0; }
-    UdpClientPane .options Checkbox { margin-left: 1; }
+    PREFIX = "udp"
+    DEFAULT_EOL = "none"  # one datagram, exactly as typed
+    DEFAULT_CSS = client_css("UdpClientPane", "udp") + """
     UdpClientPane #udp-timeout { width: 7; }
-    UdpClientPane #udp-mode { width: 10; }
-    UdpClientPane #udp-eol { width: 10; }
-    UdpClientPane #udp-transcript { height: 1fr; border: round $primary-darken-3; }
-    UdpClientPane #udp-status { height: 1; color: $text-muted; padding: 0 1; margin-top: 1; }
-    UdpClientPane #udp-preview { height: 1; color: $text-muted; padding: 0 1; }
-    UdpClientPane #udp-preview.error { color: $error; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -73,48 +62,25 @@ data, addr = s.recvfrom(65535)
         self.client: UdpClient | None = None
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="form"):
-            yield Label("Host")
-            yield Input("127.0.0.1", id="udp-host")
-            yield Label("Port")
-            yield Input("", id="udp-port", type="integer", placeholder="port")
-            yield Button("Send", id="udp-send", variant="primary")
-            yield Button("Close", id="udp-close", disabled=True)
+        yield self.address_row(Button("Send", id="udp-send", variant="primary"),
+                               Button("Close", id="udp-close", disabled=True))
         with Horizontal(classes="options"):
             yield Label("timeout (s)")
             yield Input(f"{DEFAULT_TIMEOUT:g}", id="udp-timeout", type="number", compact=True,
                         tooltip="how long recvfrom waits for a reply")
-            yield Label("  as")
-            yield Select(MODES, value="text", allow_blank=False, id="udp-mode", compact=True)
-            yield Label("  end")
-            yield Select(LINE_ENDINGS, value="none", allow_blank=False, id="udp-eol", compact=True)
-            yield Checkbox("\\ escapes", id="udp-escapes", compact=True,
-                           tooltip="read \\r \\n \\t \\0 \\\\ \\xNN in text as the bytes they stand for")
-        yield Label("no socket yet: the first send creates it", id="udp-status")
-        yield RichLog(id="udp-transcript", wrap=True, markup=False, max_lines=5000, min_width=20)
-        yield Static("", id="udp-preview")
-        yield Input(placeholder=PLACEHOLDERS["text"].replace("Enter sends it", "Enter sends it as one datagram"),
-                    id="udp-message")
+            yield from self.payload_options()
+        yield from self.exchange("no socket yet: the first send creates it")
 
     def prefill(self, **values: object) -> None:
         """``host``, ``port``, ``message``, ``mode`` (text/hex/json), ``eol``, ``escapes``, ``timeout``."""
-        for key in ("host", "port", "timeout", "message"):
+        for key in ("host", "port", "timeout"):
             if key in values:
                 self.query_one(f"#udp-{key}", Input).value = str(values[key])
-        if values.get("mode") in ("text", "hex", "json"):
-            self.query_one("#udp-mode", Select).value = str(values["mode"])
-        if values.get("eol") in ("lf", "crlf", "none"):
-            self.query_one("#udp-eol", Select).value = str(values["eol"])
-        if "escapes" in values:
-            self.query_one("#udp-escapes", Checkbox).value = bool(values["escapes"])
-        self._update_preview()
+        self.prefill_payload(values)
 
     # -- sending -------------------------------------------------------------------------------------
     def payload(self) -> bytes:
-        data = encode(self.query_one("#udp-message", Input).value,
-                      str(self.query_one("#udp-mode", Select).value),
-                      str(self.query_one("#udp-eol", Select).value),
-                      escapes=self.query_one("#udp-escapes", Checkbox).value)
+        data = super().payload()
         if len(data) > MAX_DATAGRAM:
             raise NetlabError(f"datagram too large: {len(data)} bytes (UDP carries at most {MAX_DATAGRAM})")
         return data
@@ -129,25 +95,13 @@ data, addr = s.recvfrom(65535)
             raise NetlabError(f"timeout must be a number of seconds from 0 to 600, not {text!r}")
         return value
 
-    @on(Input.Changed, "#udp-message")
-    @on(Select.Changed, "#udp-mode, #udp-eol")
-    @on(Checkbox.Changed, "#udp-escapes")
-    def _update_preview(self) -> None:
-        mode = str(self.query_one("#udp-mode", Select).value)
-        self.query_one("#udp-eol", Select).disabled = mode != "text"
-        self.query_one("#udp-escapes", Checkbox).disabled = mode != "text"
-        message = self.query_one("#udp-message", Input)
-        preview = self.query_one("#udp-preview", Static)
-        if not message.value:
-            preview.update("")
-            preview.remove_class("error")
-            return
-        try:
-            preview.update(preview_text(self.payload()).replace("will send", "datagram of"))
-            preview.remove_class("error")
-        except NetlabError as exc:
-            preview.update(str(exc))
-            preview.add_class("error")
+    def placeholder(self, mode: str) -> str:
+        if mode == "text":
+            return PLACEHOLDERS["text"].replace("Enter sends it", "Enter sends it as one datagram")
+        return super().placeholder(mode)
+
+    def describe(self, data: bytes) -> str:
+        return preview_text(data).replace("will send", "datagram of")
 
     @on(Input.Submitted, "#udp-port, #udp-host")
     def _address_entered(self) -> None:
@@ -229,10 +183,3 @@ data, addr = s.recvfrom(65535)
         self.client = None
         self._set_status("no socket: the next send creates one")
         self.query_one("#udp-close", Button).disabled = True
-
-    # -- helpers -------------------------------------------------------------------------------------
-    def _write(self, text: Text) -> None:
-        self.query_one("#udp-transcript", RichLog).write(text)
-
-    def _set_status(self, text: str) -> None:
-        self.query_one("#udp-status", Label).update(text)

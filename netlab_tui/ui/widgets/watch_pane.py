@@ -25,6 +25,7 @@ from ...engine.sessions import NetlabError, Session
 from ...engine.watch import CHANGE_KINDS, COLLECTOR_NAME, WatchSession
 from ..panes import register_pane
 from .base import NetlabPane
+from .event_inbox import EventInbox
 
 KIND_STYLES = {"created": "green", "modified": "yellow", "moved": "cyan", "deleted": "red"}
 MAX_ROWS = 10_000  # the journal keeps the full history; the table shows the recent part
@@ -76,9 +77,8 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session: WatchSession | None = None
-        self._subscription: Subscription | None = None
+        self._inbox = EventInbox()  # this watch's events, shown by the next _flush
         self._collector_subscription: Subscription | None = None
-        self._pending: list[TrafficEvent] = []
         self._clients_dirty = False
         self._rows = 0
 
@@ -105,9 +105,9 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
         self.set_interval(FLUSH_INTERVAL, self._flush)
 
     def on_unmount(self) -> None:
-        for sub in (self._subscription, self._collector_subscription):
-            if sub is not None:
-                sub.unsubscribe()
+        self._inbox.close()
+        if self._collector_subscription is not None:
+            self._collector_subscription.unsubscribe()
 
     def prefill(self, **values: object) -> None:
         for key in ("dir", "forward", "include", "exclude"):
@@ -133,13 +133,10 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
             if not directory:
                 raise NetlabError("enter a directory to watch")
             session = WatchSession(self.netlab.journal, directory, include=include, exclude=exclude, forward=forward)
-            self._unsubscribe()
-            self._pending = []
-            self._subscription = self.netlab.journal.subscribe(
-                self._queue_event, lambda e: e.source == session.name)
+            self._inbox.follow(self.netlab.journal, lambda e: e.source == session.name)
             await self.netlab.registry.start(session)
         except NetlabError as exc:
-            self._unsubscribe()
+            self._inbox.close()
             self._set_status(f"not watching — {exc}")
             self.notify(str(exc), title="Cannot watch", severity="error")
             return
@@ -164,18 +161,10 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
         self._set_running(False)
         self._set_status(f"stopped watching {session.root} · {sum(session.counts.values()):,} changes")
 
-    def _queue_event(self, event: TrafficEvent) -> None:
-        self._pending.append(event)  # shown by the next _flush: one table update per tick, not per event
-
-    def _unsubscribe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.unsubscribe()
-            self._subscription = None
-
     # -- live table ----------------------------------------------------------------------------------
     def _flush(self) -> None:
-        if self._pending:
-            events, self._pending = self._pending, []
+        events = self._inbox.take()
+        if events:
             rows = []
             for event in events:
                 if event.kind not in CHANGE_KINDS:
