@@ -30,7 +30,7 @@ import h11
 from .. import __version__
 from .events import format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
-from .netutil import bind_error, check_port, is_all_interfaces, resolve
+from .netutil import check_port, start_tcp_server, warn_if_all_interfaces
 from .sessions import Session, SessionStatus
 
 SERVER_NAME = f"netlab/{__version__}"
@@ -326,15 +326,7 @@ class HttpServer(Session):
         return f"{where}  {len(self.connections)} conn  {self.total_requests} req"
 
     async def _start(self) -> None:
-        where = format_addr(self.host, self.port)
-        family, sockaddr = await resolve(self.host, self.port, passive=True)
-        try:
-            self._server = await asyncio.start_server(
-                self._accept, host=sockaddr[0], port=self.port, family=family, reuse_address=True, backlog=512,
-                limit=READ_SIZE,
-            )
-        except OSError as exc:
-            raise bind_error(exc, where) from None
+        self._server = await start_tcp_server(self._accept, self.host, self.port, limit=READ_SIZE)
         sock = self._server.sockets[0]
         self.address = sockaddr_str(sock.getsockname())
         self.port = sock.getsockname()[1]
@@ -350,10 +342,7 @@ class HttpServer(Session):
             message=f"{self.app.title} listening on {self.url}",
             meta={"kind": self.kind, "host": sock.getsockname()[0], "port": self.port, "url": self.url},
         )
-        if is_all_interfaces(self.host):
-            self.emit("info", local=self.address,
-                      message=f"warning: bound to all interfaces ({self.address}); other machines can reach it",
-                      meta={"warning": "all-interfaces"})
+        warn_if_all_interfaces(self, self.host, self.address)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         await self.app.on_listening()
 

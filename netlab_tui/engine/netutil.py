@@ -6,7 +6,8 @@ import asyncio
 import errno
 import socket
 
-from .sessions import NetlabError
+from .events import format_addr
+from .sessions import NetlabError, Session
 
 ALL_INTERFACES = {"", "0.0.0.0", "::", "*"}
 
@@ -53,6 +54,24 @@ def bind_error(exc: OSError, where: str) -> NetlabError:
     if exc.errno == errno.EACCES:
         return NetlabError(f"permission denied binding {where} (ports below 1024 need privileges)")
     return NetlabError(f"cannot listen on {where}: {exc.strerror or exc}")
+
+
+async def start_tcp_server(accept, host: str, port: int, **options) -> asyncio.Server:
+    """``asyncio.start_server(accept, ...)`` on ``host``:``port`` (resolved; port 0 = any free port), with
+    SO_REUSEADDR and a backlog for hundreds of clients; a NetlabError that says why when it cannot bind."""
+    family, sockaddr = await resolve(host, port, passive=True)
+    try:
+        return await asyncio.start_server(accept, host=sockaddr[0], port=port, family=family, reuse_address=True,
+                                          backlog=512, **options)
+    except OSError as exc:
+        raise bind_error(exc, format_addr(host, port)) from None
+
+
+def warn_if_all_interfaces(session: Session, host: str, address: str | None, reachable: str = "it") -> None:
+    """The visible warning (an ``info`` event) when a server listens on every interface (0.0.0.0, ::)."""
+    if is_all_interfaces(host):
+        session.emit("info", local=address, meta={"warning": "all-interfaces"},
+                     message=f"warning: bound to all interfaces ({address}); other machines can reach {reachable}")
 
 
 def connect_error(exc: BaseException, where: str, timeout: float | None = None) -> NetlabError:

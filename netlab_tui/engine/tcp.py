@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .events import TrafficEvent, format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
-from .netutil import bind_error, check_port, connect_error, is_all_interfaces, resolve
+from .netutil import check_port, connect_error, resolve, start_tcp_server, warn_if_all_interfaces
 from .sessions import NetlabError, Session, SessionStatus
 
 if TYPE_CHECKING:
@@ -110,14 +110,7 @@ class TcpServer(Session):
         return f"{self.address or format_addr(self.host, self.port)}  {len(self.connections)} conn"
 
     async def _start(self) -> None:
-        where = format_addr(self.host, self.port)
-        family, sockaddr = await resolve(self.host, self.port, passive=True)
-        try:
-            self._server = await asyncio.start_server(
-                self._accept, host=sockaddr[0], port=self.port, family=family, reuse_address=True, backlog=512
-            )
-        except OSError as exc:
-            raise bind_error(exc, where) from None
+        self._server = await start_tcp_server(self._accept, self.host, self.port)
         sock = self._server.sockets[0]
         self.address = sockaddr_str(sock.getsockname())
         self.port = sock.getsockname()[1]
@@ -128,13 +121,7 @@ class TcpServer(Session):
             message=f"{self.behaviour.title} listening on {self.address}",
             meta={"kind": self.kind, "host": sock.getsockname()[0], "port": self.port},
         )
-        if is_all_interfaces(self.host):
-            self.emit(
-                "info",
-                local=self.address,
-                message=f"warning: bound to all interfaces ({self.address}); other machines can reach it",
-                meta={"warning": "all-interfaces"},
-            )
+        warn_if_all_interfaces(self, self.host, self.address)
         await self.behaviour.on_start()
         self._schedule_sweep()
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from .catalog import register_behaviour
 from .events import format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
-from .netutil import bind_error, check_port, connect_error, is_all_interfaces, resolve
+from .netutil import bind_error, check_port, connect_error, resolve, warn_if_all_interfaces
 from .sessions import NetlabError, Session, SessionStatus
 
 MAX_DATAGRAM = 65507  # the largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP header bytes)
@@ -109,10 +109,7 @@ class UdpServer(Session):
         self.set_name(f"{self.kind}@{self.address}")
         self.emit("listen", local=self.address, message=f"{self.behaviour.title} listening on udp {self.address}",
                   meta={"kind": self.kind, "host": bound[0], "port": self.port})
-        if is_all_interfaces(self.host):
-            self.emit("info", local=self.address,
-                      message=f"warning: bound to all interfaces ({self.address}); other machines can reach it",
-                      meta={"warning": "all-interfaces"})
+        warn_if_all_interfaces(self, self.host, self.address)
 
     async def _stop(self) -> None:
         if self._transport is not None:

@@ -17,7 +17,7 @@ async def test_server_client_log_and_inspector_end_to_end():
         server = app.registry.sessions(role="server")[0]
         table = app.query_one("#servers-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 1)
-        assert str(server.port) in str(table.get_row_at(0)[2])
+        assert str(server.port) in str(table.get_row_at(0)[1])
 
         # TCP client pane: connect and send a line.
         app.show_pane("tcp-client", port=server.port)

@@ -55,9 +55,11 @@ async def test_greet_with_a_custom_greeting_started_from_the_form():
 
         assert await asyncio.to_thread(client) == b"Coucou Lea"
         table = app.query_one("#servers-table", DataTable)
-        await wait_for(pilot, lambda: table.row_count == 1 and "1" in str(table.get_row_at(0)[4]))
+        # "Lea" in, "Coucou Lea" out: the byte counters are in view at 140 columns (refreshed every second)
+        await wait_for(pilot, lambda: table.row_count == 1 and table.get_row_at(0)[4:] == ["3", "10"])
         row = table.get_row_at(0)
-        assert row[1] == "tcp-greet" and str(server.port) in str(row[2]) and row[3] == "running"
+        assert row[0] == "tcp-greet" and str(server.port) in str(row[1]) and row[2] == "running"
+        assert "1" in str(row[3])
 
 
 async def test_contact_db_option_and_options_kept_per_kind(tmp_path):

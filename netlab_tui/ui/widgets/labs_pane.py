@@ -70,7 +70,9 @@ files are kept aside). The same labs run without the TUI: `netlab lab run ID`.
             yield Select([(lang, lang) for lang in LANGUAGES], value=self.lang if self.lang in LANGUAGES else "en",
                          allow_blank=False, id="labs-lang")
         table: DataTable = DataTable(id="labs-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("", "Done", "Lab", "Level", "Min")
+        table.add_columns("", "Done")
+        table.add_column("Lab", width=36)  # long titles end in …: level and minutes stay in view (full title below)
+        table.add_columns("Level", "Min")
         yield table
         with VerticalScroll(id="labs-about"):
             yield Markdown("", id="labs-description")

@@ -104,7 +104,9 @@ s.close()
 
     def on_mount(self) -> None:
         table = self.query_one("#servers-table", DataTable)
-        table.add_columns("name", "kind", "address", "status", "conns", "in", "out")
+        # No name column: a server's name is its kind@address, both shown; the bytes in/out stay in view
+        # at 140 columns. (The row key is the name.)
+        table.add_columns("kind", "address", "status", "conns", "bytes in", "bytes out")
         self._unsubscribe = self.netlab.registry.subscribe(self._session_changed)
         self._kind_changed()
         self._refresh_table()
@@ -280,7 +282,6 @@ s.close()
         table.clear()
         for session in self.netlab.registry.sessions(role="server"):
             table.add_row(
-                session.name,
                 session.kind,
                 getattr(session, "address", None) or "—",
                 str(session.status),

@@ -109,6 +109,16 @@ class SocketClientPane(NetlabPane):
             self._field("message", Input).value = str(values["message"])
         self._update_preview()
 
+    @staticmethod
+    def parse_port(host: str, port_text: str) -> int:
+        """The port of the address fields (NetlabError for an empty host or a port that is not a number)."""
+        if not host:
+            raise NetlabError("enter a host, e.g. 127.0.0.1")
+        try:
+            return int(port_text)
+        except ValueError:
+            raise NetlabError(f"invalid port {port_text!r}: expected a number from 1 to 65535") from None
+
     # -- the payload --------------------------------------------------------------------------------
     def payload(self) -> bytes:
         """The bytes the message field stands for, in the chosen mode (NetlabError if it cannot be)."""

@@ -108,12 +108,7 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
             await self.netlab.registry.stop(self.client)
             self._write(Text("disconnected", style="bold"))
         try:
-            if not host:
-                raise NetlabError("enter a host, e.g. 127.0.0.1")
-            try:
-                port = int(port_text)
-            except ValueError:
-                raise NetlabError(f"invalid port {port_text!r}: expected a number from 1 to 65535") from None
+            port = self.parse_port(host, port_text)
             client = TcpClient(self.netlab.journal, host, port, bufsize=self._bufsize())
             client.on_receive(self._received)
             self._set_status(f"connecting to {format_addr(host, port)} …")

@@ -117,12 +117,7 @@ data, addr = s.recvfrom(65535)
         host = self.query_one("#udp-host", Input).value.strip()
         port_text = self.query_one("#udp-port", Input).value.strip()
         try:
-            if not host:
-                raise NetlabError("enter a host, e.g. 127.0.0.1")
-            try:
-                port = int(port_text)
-            except ValueError:
-                raise NetlabError(f"invalid port {port_text!r}: expected a number from 1 to 65535") from None
+            port = self.parse_port(host, port_text)
             data = self.payload()
             timeout = self._timeout()
         except NetlabError as exc:
