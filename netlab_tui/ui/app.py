@@ -228,9 +228,13 @@ class NetlabApp(App[int]):
         rows = ["", "### Keys", "", "| key | action |", "|---|---|"]
         for active in self.active_bindings.values():
             binding = active.binding
-            if binding.description:
+            # netlab's own keys, and the footer's; not the dozens of editing/scrolling keys of Textual's
+            # widgets (an Input alone has twenty), which would bury them.
+            ours = type(active.node).__module__.startswith("netlab_tui") or active.node is self
+            if binding.description and (ours or binding.show):
                 rows.append(f"| `{self.get_key_display(binding)}` | {binding.description} |")
-        rows.append("| `ctrl+p` | command palette |")
+        if "ctrl+p" not in self.active_bindings:
+            rows.append("| `ctrl+p` | command palette |")
         return "\n".join(rows)
 
     def action_focus_tools(self) -> None:

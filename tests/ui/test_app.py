@@ -80,6 +80,9 @@ async def test_f1_shows_help_for_the_focused_pane_and_palette_lists_actions():
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
         assert "Servers" in app.screen.help_title
+        keys = app.screen.markdown.split("### Keys", 1)[1]
+        assert "Quit" in keys and "Filter" in keys and keys.count("palette") == 1  # netlab's keys …
+        assert "Move cursor left" not in keys  # … not the twenty editing keys of the focused Input
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.__class__.__name__ != "HelpScreen"
