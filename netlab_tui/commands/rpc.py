@@ -13,7 +13,8 @@ import json
 import sys
 import urllib.parse
 
-from ..engine.rpc import RpcClient, RpcResult, parse_cli_value, plain
+from ..engine.rpc import plain
+from ..engine.rpc_client import RpcClient, RpcResult, parse_cli_value
 from ..engine.sessions import NetlabError
 from ._common import add_command_parser, new_journal, positive_float, run
 

@@ -18,7 +18,7 @@ from .sessions import Session
 BUILTIN_MODULES: tuple[str, ...] = (
     "netlab_tui.engine.behaviours",
     "netlab_tui.engine.udp",
-    "netlab_tui.engine.ssh_server",
+    "netlab_tui.engine.ssh_server_kind",
     "netlab_tui.engine.watch_collector",
     "netlab_tui.engine.http_lab",
     "netlab_tui.engine.rpc",

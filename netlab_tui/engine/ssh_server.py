@@ -37,7 +37,6 @@ import platformdirs
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .catalog import ServerKind, ServerOption, register_server
 from .events import format_addr, new_conn_id, sockaddr_str
 from .journal import Journal
 from .netutil import bind_error, check_port, is_all_interfaces, resolve
@@ -447,25 +446,3 @@ class _LabInterface(paramiko.ServerInterface):
 
     def check_channel_env_request(self, channel, name, value) -> bool:
         return False
-
-
-def _factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any) -> SshLabServer:
-    return SshLabServer(journal, host=host, port=port, **options)
-
-
-register_server(ServerKind(
-    name="ssh",
-    title="SSH lab server",
-    summary="SSH server (paramiko): key or password login, runs commands as you",
-    proto="ssh",
-    factory=_factory,
-    options=(
-        ServerOption("password", "login password (default: a random one, shown at start; a password given here "
-                                 "is visible to local users in ps)", metavar="TEXT"),
-        ServerOption("authorized-keys", "public keys allowed to log in (default ~/.ssh/authorized_keys)",
-                     metavar="FILE"),
-        ServerOption("host-key", "private host key, generated if missing (default: in netlab's data directory)",
-                     metavar="FILE"),
-    ),
-    default_port=2222,
-))

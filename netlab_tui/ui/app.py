@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual import on, work
@@ -21,7 +23,7 @@ from ..engine.events import TrafficEvent
 from ..engine.journal import Journal
 from ..engine.sessions import NetlabError, SessionRegistry
 from ..engine.gc_policy import HeapFreezer
-from .panes import pane_classes
+from .panes import PANES, PaneRef
 from .screens.help import HelpScreen
 from .widgets.base import NetlabPane
 from .widgets.filter_bar import FilterBar
@@ -63,7 +65,7 @@ class NetlabApp(App[int]):
         # `is None`, not `or`: an empty Journal/SessionRegistry is falsy (both have __len__)
         self.journal = journal if journal is not None else Journal()
         self.registry = registry if registry is not None else SessionRegistry(self.journal)
-        self._panes = pane_classes()
+        self._panes: list[PaneRef] = list(PANES)
         self._subscription = None
         self.initial_filter = ""  # `netlab open FILE --filter ...`
         self._followed_event: TrafficEvent | None = None
@@ -71,19 +73,25 @@ class NetlabApp(App[int]):
         self._log: TrafficLog | None = None  # found at mount
         self._inspector: Inspector | None = None
         self._filter_bar: FilterBar | None = None
+        # The first pane is composed with the screen; the others are mounted right after the first
+        # paint (building all of them up front doubled the time to the first full screen).
+        self._pane_widgets: dict[str, NetlabPane] = {}
+        self.panes_ready = asyncio.Event()
+        self._pending_show: tuple[str, bool, dict] | None = None
 
     # -- layout --------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="⇄")
         with Horizontal(id="main"):
-            tools = OptionList(*[Option(p.PANE_TITLE, id=p.PANE_ID) for p in self._panes], id="tools")
+            tools = OptionList(*[Option(p.title, id=p.pane_id) for p in self._panes], id="tools")
             tools.border_title = "Tools"
             yield tools
             with Vertical(id="workspace"):
                 with Horizontal(id="top"):
-                    with ContentSwitcher(id="panes", initial=self._panes[0].PANE_ID if self._panes else None):
-                        for pane_cls in self._panes:
-                            yield pane_cls(id=pane_cls.PANE_ID)
+                    first = self._panes[0]
+                    with ContentSwitcher(id="panes", initial=first.pane_id):
+                        self._pane_widgets[first.pane_id] = first.load()(id=first.pane_id)
+                        yield self._pane_widgets[first.pane_id]
                     yield Inspector(id="inspector")
                 with Vertical(id="log-box"):
                     yield FilterBar(id="filter-bar")
@@ -108,6 +116,38 @@ class NetlabApp(App[int]):
         self._update_counts()
         self._update_pane_title()
         self.query_one("#tools", OptionList).highlighted = 0
+        # After the first frame is on the terminal: "after refresh" alone comes before the frame is
+        # written, and building the other panes then would hold it back by their whole cost.
+        self.call_after_refresh(lambda: self.set_timer(0.05, self._mount_other_panes))
+
+    async def _mount_other_panes(self) -> None:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        for ref in self._panes[1:]:
+            await asyncio.sleep(0)  # keys typed meanwhile are answered between two imports
+            pane_cls = ref.load()
+            if not pane_cls.available():
+                continue
+            pane = self._pane_widgets[ref.pane_id] = pane_cls(id=ref.pane_id)
+            pane.display = False
+            await switcher.mount(pane)
+        unavailable = [ref for ref in self._panes if ref.pane_id not in self._pane_widgets]
+        if unavailable:
+            tools = self.query_one("#tools", OptionList)
+            for ref in unavailable:
+                tools.remove_option(ref.pane_id)
+            self._panes = [ref for ref in self._panes if ref.pane_id in self._pane_widgets]
+        self.panes_ready.set()
+        if self._pending_show is not None:
+            pane_id, focus, prefill = self._pending_show
+            self._pending_show = None
+            self.show_pane(pane_id, focus, **prefill)
+
+    @asynccontextmanager
+    async def run_test(self, *args, **kwargs) -> AsyncIterator:  # type: ignore[override]
+        """Pilot gets the app once every pane is mounted — as a user does, a moment after the first paint."""
+        async with super().run_test(*args, **kwargs) as pilot:
+            await asyncio.wait_for(self.panes_ready.wait(), 30)
+            yield pilot
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -136,12 +176,15 @@ class NetlabApp(App[int]):
     # -- panes ---------------------------------------------------------------------------------------
     @property
     def pane_ids(self) -> list[str]:
-        return [p.PANE_ID for p in self._panes]
+        return [p.pane_id for p in self._panes]
 
-    def show_pane(self, pane_id: str, focus: bool = True, **prefill: object) -> NetlabPane:
+    def show_pane(self, pane_id: str, focus: bool = True, **prefill: object) -> NetlabPane | None:
+        pane = self._pane_widgets.get(pane_id)
+        if pane is None or not pane.is_attached:  # still being mounted just after start-up: show it then
+            self._pending_show = (pane_id, focus, dict(prefill))
+            return pane
         base = self.screen_stack[0]  # the panes live on the default screen, whatever is on top
         switcher = base.query_one("#panes", ContentSwitcher)
-        pane = base.query_one(f"#{pane_id}", NetlabPane)
         switcher.current = pane_id
         tools = base.query_one("#tools", OptionList)
         tools.highlighted = self.pane_ids.index(pane_id)
@@ -154,8 +197,8 @@ class NetlabApp(App[int]):
 
     def _update_pane_title(self) -> None:
         switcher = self.screen_stack[0].query_one("#panes", ContentSwitcher)
-        pane = next((p for p in self._panes if p.PANE_ID == switcher.current), None)
-        switcher.border_title = pane.PANE_TITLE if pane else ""
+        pane = next((p for p in self._panes if p.pane_id == switcher.current), None)
+        switcher.border_title = pane.title if pane else ""
 
     @on(OptionList.OptionHighlighted, "#tools")
     def _tool_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -277,9 +320,9 @@ class NetlabApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for pane_cls in self._panes:
-            yield SystemCommand(f"Open {pane_cls.PANE_TITLE}", f"Show the {pane_cls.PANE_TITLE} tool",
-                                lambda pane_id=pane_cls.PANE_ID: self.show_pane(pane_id))
+        for ref in self._panes:
+            yield SystemCommand(f"Open {ref.title}", f"Show the {ref.title} tool",
+                                lambda pane_id=ref.pane_id: self.show_pane(pane_id))
         for kind in server_kinds().values():
             yield SystemCommand(f"Start {kind.name} server", f"{kind.title} on 127.0.0.1, any free port — {kind.summary}",
                                 lambda name=kind.name: self.start_quick_server(name))

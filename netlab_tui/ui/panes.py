@@ -1,25 +1,42 @@
-"""The tool panes of the sidebar. A pane module calls ``register_pane`` at import; list it below.
+"""The tool panes of the sidebar, in sidebar order.
 
-Only tools that work appear: a pane may say it is unavailable (``NetlabPane.available()``), e.g. when
-its binary is missing, and the sidebar then leaves it out.
+The table names each pane without importing it: the sidebar is drawn from it, the first pane is built
+with the screen, and the others (whose modules pull in httpx, paramiko …) are imported and mounted
+just after the first paint. A pane module defines a ``NetlabPane`` subclass decorated with
+``register_pane``; add a ``PaneRef`` below to show it. ``tests/ui/test_panes.py`` checks that the
+table and the classes agree.
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 
-# Pane modules, imported when the app starts. Sidebar order is each pane's ORDER, not this order.
-PANE_MODULES: tuple[str, ...] = (
-    "netlab_tui.ui.widgets.servers_pane",
-    "netlab_tui.ui.widgets.tcp_client_pane",
-    "netlab_tui.ui.widgets.udp_client_pane",
-    "netlab_tui.ui.widgets.http_client_pane",
-    "netlab_tui.ui.widgets.rpc_pane",
-    "netlab_tui.ui.widgets.shell_pane",
-    "netlab_tui.ui.widgets.ssh_pane",
-    "netlab_tui.ui.widgets.scan_pane",
-    "netlab_tui.ui.widgets.watch_pane",
-    "netlab_tui.ui.widgets.labs_pane",
+
+@dataclass(frozen=True)
+class PaneRef:
+    pane_id: str
+    title: str
+    module: str
+
+    def load(self) -> type:
+        """Import the pane's module and return its class (only tools that work appear: a pane whose
+        ``available()`` is false is left out by the app)."""
+        importlib.import_module(self.module)
+        return _PANES[self.pane_id]
+
+
+PANES: tuple[PaneRef, ...] = (
+    PaneRef("servers", "Servers", "netlab_tui.ui.widgets.servers_pane"),
+    PaneRef("tcp-client", "TCP client", "netlab_tui.ui.widgets.tcp_client_pane"),
+    PaneRef("udp-client", "UDP client", "netlab_tui.ui.widgets.udp_client_pane"),
+    PaneRef("http-client", "HTTP client", "netlab_tui.ui.widgets.http_client_pane"),
+    PaneRef("rpc", "RPC client", "netlab_tui.ui.widgets.rpc_pane"),
+    PaneRef("scan", "Port scan", "netlab_tui.ui.widgets.scan_pane"),
+    PaneRef("shell", "Shell", "netlab_tui.ui.widgets.shell_pane"),
+    PaneRef("watch", "Directory watch", "netlab_tui.ui.widgets.watch_pane"),
+    PaneRef("ssh", "SSH", "netlab_tui.ui.widgets.ssh_pane"),
+    PaneRef("labs", "Labs", "netlab_tui.ui.widgets.labs_pane"),
 )
 
 _PANES: dict[str, type] = {}
@@ -32,6 +49,5 @@ def register_pane(pane_cls: type) -> type:
 
 
 def pane_classes() -> list[type]:
-    for module in PANE_MODULES:
-        importlib.import_module(module)
-    return sorted((p for p in _PANES.values() if p.available()), key=lambda p: (p.ORDER, p.PANE_ID))
+    """Every pane class, imported now, in sidebar order."""
+    return [ref.load() for ref in PANES]

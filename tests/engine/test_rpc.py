@@ -15,9 +15,9 @@ from netlab_tui.engine.catalog import server_kinds
 from netlab_tui.engine.http_lab import LabHttpApp
 from netlab_tui.engine.http_server import HttpServer
 from netlab_tui.engine.rpc import (
-    INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcApp, RpcClient, RpcService,
-    parse_cli_value,
+    INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcApp, RpcService,
 )
+from netlab_tui.engine.rpc_client import RpcClient, parse_cli_value
 from netlab_tui.engine.sessions import NetlabError
 
 

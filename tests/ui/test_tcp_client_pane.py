@@ -195,3 +195,17 @@ async def test_http_template_over_a_plain_socket():
             assert any(t.startswith("← HTTP/1.1 200 OK\\r\\n") for t in transcript(app))
     finally:
         http.close()
+
+
+async def test_keys_work_while_typing_in_the_message_field():
+    app = NetlabApp()
+    async with app.run_test(size=SIZE) as pilot:
+        server = await start_server(app, "tcp-echo")
+        await connect(pilot, app, server.port)
+        pane = app.query_one(TcpClientPane)
+        assert app.focused is app.query_one("#tcp-message", Input)
+        await pilot.press("ctrl+t")  # half-close, not the field's own key
+        await wait_for(pilot, lambda: pane.client is not None and pane.client.write_closed, what="half-close")
+        await pilot.press("ctrl+d")  # disconnect, not "delete right"
+        await wait_for(pilot, lambda: app.query_one("#tcp-message", Input).disabled, what="disconnect")
+        assert not [s for s in app.registry.sessions() if s.kind == "tcp-client" and s.running]

@@ -15,7 +15,8 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, OptionList, RichLog, Select
 from textual.widgets.option_list import Option
 
-from ...engine.rpc import RpcClient, RpcResult, parse_cli_value, plain
+from ...engine.rpc import plain
+from ...engine.rpc_client import RpcClient, RpcResult, parse_cli_value
 from ...engine.sessions import NetlabError
 from ..panes import register_pane
 from .base import NetlabPane

@@ -44,9 +44,10 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
 """
 
     BINDINGS: ClassVar = [
-        Binding("ctrl+d", "disconnect", "Disconnect", id="tcp-client.disconnect"),
-        Binding("ctrl+r", "reconnect", "Reconnect", id="tcp-client.reconnect"),
-        Binding("ctrl+w", "half_close", "Half-close", id="tcp-client.half-close"),
+        # priority: the focus is nearly always in a text field, whose own ctrl+d would take the key
+        Binding("ctrl+d", "disconnect", "Disconnect", id="tcp-client.disconnect", priority=True),
+        Binding("ctrl+r", "reconnect", "Reconnect", id="tcp-client.reconnect", priority=True),
+        Binding("ctrl+t", "half_close", "Half-close", id="tcp-client.half-close", priority=True),
     ]
 
     PREFIX = "tcp"

@@ -48,7 +48,8 @@ data, addr = s.recvfrom(65535)
 """
 
     BINDINGS: ClassVar = [
-        Binding("ctrl+d", "close_socket", "Close socket", id="udp-client.close"),
+        # priority: the focus is nearly always in a text field, whose own ctrl+d would take the key
+        Binding("ctrl+d", "close_socket", "Close socket", id="udp-client.close", priority=True),
     ]
 
     PREFIX = "udp"
