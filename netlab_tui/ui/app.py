@@ -24,7 +24,6 @@ from ..engine.journal import Journal
 from ..engine.sessions import NetlabError, SessionRegistry
 from ..engine.gc_policy import HeapFreezer
 from .panes import PANES, PaneRef
-from .screens.help import HelpScreen
 from .widgets.base import NetlabPane
 from .widgets.filter_bar import FilterBar
 from .widgets.inspector import Inspector
@@ -265,6 +264,8 @@ class NetlabApp(App[int]):
                 text = help_text
                 break
             widget = widget.parent if isinstance(widget.parent, Widget) else None
+        from .screens.help import HelpScreen  # Markdown (markdown-it) is not needed for the first frame
+
         self.push_screen(HelpScreen(title, text + "\n" + self._keys_markdown()))
 
     def _keys_markdown(self) -> str:
