@@ -1,35 +1,12 @@
 """``--pcap`` and ``--journal`` on ``netlab serve`` and ``netlab send``, read back with tshark."""
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 
-import pytest
-
+from tests._capture import needs_capture, needs_root, needs_tshark, tshark
 from tests.conftest import netlab_cmd, run_netlab
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
-
-def can_capture() -> bool:
-    """Root or CAP_NET_RAW: packet sockets open."""
-    try:
-        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
-        return True
-    except (PermissionError, OSError, AttributeError):
-        return False
-
-
-needs_capture = pytest.mark.skipif(not can_capture(), reason="capturing on lo needs root or CAP_NET_RAW")
-needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                                reason="dropping CAP_NET_RAW with setpriv needs root")
-
-
-def tshark(*args: str) -> str:
-    result = subprocess.run(["tshark", *args], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+pytestmark = needs_tshark
 
 
 @needs_capture

@@ -1,9 +1,7 @@
 """Captures: packets rebuilt from the journal and captured on lo, read back by tshark and by netlab."""
 
 import asyncio
-import os
 import shutil
-import socket
 import subprocess
 
 import pytest
@@ -14,27 +12,9 @@ from netlab_tui.engine.catalog import server_kinds
 from netlab_tui.engine.conversations import follow_stream
 from netlab_tui.engine.events import TrafficEvent
 from netlab_tui.engine.tcp import TcpClient, TcpServer
+from tests._capture import needs_capture, needs_root, needs_tshark, tshark
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
-
-def can_capture() -> bool:
-    """Root or CAP_NET_RAW: packet sockets open."""
-    try:
-        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
-        return True
-    except (PermissionError, OSError, AttributeError):
-        return False
-
-
-needs_capture = pytest.mark.skipif(not can_capture(), reason="capturing on lo needs root or CAP_NET_RAW")
-needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                                reason="dropping CAP_NET_RAW with setpriv needs root")
-
-
-def tshark(*args: str) -> str:
-    result = subprocess.run(["tshark", *args], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+pytestmark = needs_tshark
 
 
 async def echo(journal, registry, host="127.0.0.1", messages=(b"Hello\n", b"second line\n")):
