@@ -143,7 +143,7 @@ async def test_errors_are_one_line(lab, client, journal):
     with pytest.raises(NetlabError, match=r"not a valid URL: 'http://\[oops' \(Invalid IPv6 URL\)"):
         await client.send(HttpRequestSpec("GET", "http://[oops"))
     with pytest.raises(NetlabError, match=r"not a valid URL: .*\(no usable host name\)"):
-        await client.send(HttpRequestSpec("GET", "http://a host/"))
+        await client.send(HttpRequestSpec("GET", "http://127.0.0.1 x/"))
     with pytest.raises(NetlabError, match="invalid HTTP method"):
         await client.send(HttpRequestSpec("GE T", url(lab, "/")))
     errors = [e for e in journal.events() if e.source == client.name and e.kind == "error"]
@@ -183,9 +183,9 @@ async def test_copy_as_curl_sends_the_same_request(lab, client):
 
 def test_curl_forms():
     assert HttpRequestSpec("GET", "localhost:8080/x").to_curl() == "curl --max-time 10 http://localhost:8080/x"
-    assert HttpRequestSpec("HEAD", "http://h/").to_curl().startswith("curl -I ")
-    form = HttpRequestSpec("POST", "http://h/p", body_kind="form", form=[("a", "b c")]).to_curl()
+    assert HttpRequestSpec("HEAD", "http://127.0.0.1/").to_curl().startswith("curl -I ")
+    form = HttpRequestSpec("POST", "http://127.0.0.1/p", body_kind="form", form=[("a", "b c")]).to_curl()
     assert "-X" not in form and "--data-raw a=b+c" in form
     assert "Content-Type: application/x-www-form-urlencoded" in form
-    bearer = HttpRequestSpec("GET", "http://h/", auth_kind="bearer", token="t", follow_redirects=True).to_curl()
+    bearer = HttpRequestSpec("GET", "http://127.0.0.1/", auth_kind="bearer", token="t", follow_redirects=True).to_curl()
     assert "'Authorization: Bearer t'" in bearer and "-L --max-redirs 10" in bearer

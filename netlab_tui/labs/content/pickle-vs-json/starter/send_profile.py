@@ -17,5 +17,8 @@ with socket.create_connection((host, port), timeout=5) as sock:
     while chunk := sock.recv(4096):
         chunks.append(chunk)
 
-echo = pickle.loads(b"".join(chunks))  # loading bytes from the network: never do this
-print(f"{echo['name']} speaks {', '.join(echo['languages'])}")
+reply = b"".join(chunks)
+# The echo is the pickle sent above. Turning it back into a dict with pickle's loader would run
+# whatever the bytes say (the first step showed how): exchange JSON instead and decode it with
+# json.loads, then print "<name> speaks <languages, comma-separated>".
+print(reply)

@@ -14,13 +14,10 @@ host, port, known_hosts, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], 
 client = paramiko.SSHClient()
 if os.path.exists(known_hosts):
     client.load_host_keys(known_hosts)  # the servers whose keys we have checked
-client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-try:
-    client.connect(host, port, username=getpass.getuser(), password=password, timeout=5,
-                   look_for_keys=False, allow_agent=False)
-except paramiko.SSHException as exc:
-    print(f"refused: {exc}")
-    sys.exit(2)
+# No missing-host-key policy is set, so paramiko uses RejectPolicy: a server whose key is not in
+# known_hosts is refused before any password is sent — connect() raises paramiko.SSHException.
+client.connect(host, port, username=getpass.getuser(), password=password, timeout=5,
+               look_for_keys=False, allow_agent=False)
 
 with client:
     _stdin, stdout, stderr = client.exec_command("echo hello from ssh")
