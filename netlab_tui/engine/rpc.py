@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import itertools
 import json
 import random
 import xmlrpc.client
@@ -26,7 +25,6 @@ from xml.parsers.expat import ExpatError
 from .catalog import ServerKind, register_server
 from .http_server import HttpApp, HttpRequest, HttpResponse, HttpServer, text_response
 from .journal import Journal
-from .sessions import NetlabError
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

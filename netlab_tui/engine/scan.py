@@ -592,9 +592,9 @@ class ScanSession(Session):
 
     # -- nmap engine ---------------------------------------------------------------------------------
     async def _run_nmap(self) -> None:
-        await asyncio.to_thread(self._nmap_thread, asyncio.get_running_loop())
+        await asyncio.to_thread(self._nmap_thread)
 
-    def _nmap_thread(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _nmap_thread(self) -> None:
         binary = nmap_binary()
         if binary is None:
             raise NetlabError("nmap disappeared from the PATH during the scan")
@@ -613,7 +613,7 @@ class ScanSession(Session):
                 if self.command is None:
                     self.command = args
                 share = len(chunk) * len(targets)
-                xml, err = self._run_nmap_process(args, loop, share)
+                xml, err = self._run_nmap_process(args, share)
                 if self._cancel.is_set():
                     return
                 results = parse_nmap_xml(xml, chunk, err)
@@ -624,7 +624,7 @@ class ScanSession(Session):
                         state, service, reason = found.get(port, ("unknown", service_name(port), "no-report"))
                         batch.append((target, port, state, reason, service))
                 # One hand-over per chunk; the loop records it while nmap already scans the next one.
-                loop.call_soon_threadsafe(self._record_batch, batch)
+                self.call_threadsafe(self._record_batch, batch)
 
     def _record_batch(self, batch: list[tuple[ScanTarget, int, str, str, str]]) -> None:
         if self._cancel.is_set():
@@ -634,7 +634,7 @@ class ScanSession(Session):
         for target, port, state, reason, service in batch:
             record(target, port, state, reason, service)
 
-    def _run_nmap_process(self, args: list[str], loop: asyncio.AbstractEventLoop, share: int) -> tuple[str, str]:
+    def _run_nmap_process(self, args: list[str], share: int) -> tuple[str, str]:
         """Run one nmap, feeding its ``--stats-every`` progress to ``progress.partial``; (xml, stderr)."""
         with tempfile.TemporaryFile() as errfile:
             with self._proc_lock:
@@ -654,7 +654,7 @@ class ScanSession(Session):
                     match = re.search(r'percent="([\d.]+)"', line)
                     if match:
                         estimate = share * float(match.group(1)) / 100.0
-                        loop.call_soon_threadsafe(setattr, self.progress, "partial", estimate)
+                        self.call_threadsafe(setattr, self.progress, "partial", estimate)
             status = proc.wait()
             with self._proc_lock:
                 self._proc = None

@@ -9,8 +9,10 @@ on ``stop_all``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import enum
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -154,15 +156,16 @@ class Session:
 
     def emit_threadsafe(self, kind: str, **fields: Any) -> None:
         """``emit`` from a worker thread (paramiko, nmap, watchdog)."""
-        if self._loop is None:
-            raise RuntimeError("session was never started on a loop")
-        self._loop.call_soon_threadsafe(lambda: self.emit(kind, **fields), context=self._context)
+        self.call_threadsafe(functools.partial(self.emit, kind, **fields))
 
     def call_threadsafe(self, callback: Callable[..., Any], *args: Any) -> None:
-        """Run ``callback(*args)`` on the session's loop, from any thread, in the starter's context."""
+        """Run ``callback(*args)`` on the session's loop, from any thread — the one hand-over every
+        threaded session uses. It runs in the starter's context (see ``start``); once the loop has
+        closed (the program is ending) the call is dropped."""
         if self._loop is None:
             raise RuntimeError("session was never started on a loop")
-        self._loop.call_soon_threadsafe(callback, *args, context=self._context)
+        with contextlib.suppress(RuntimeError):  # the loop closed while the thread was blocked
+            self._loop.call_soon_threadsafe(callback, *args, context=self._context)
 
     # -- helpers -------------------------------------------------------------------------------------
     def _set_status(self, status: SessionStatus) -> None:

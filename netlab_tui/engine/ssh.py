@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import difflib
-import functools
 import getpass
 import logging
 import os
@@ -548,7 +546,6 @@ class SshSession(Session):
         self._thread: threading.Thread | None = None
         self._exited = asyncio.Event()
         self._started_at = 0.0
-        self._context = contextvars.copy_context()
 
     @property
     def description(self) -> str:
@@ -559,15 +556,13 @@ class SshSession(Session):
     def _emit(self, kind: str, **fields: Any) -> None:
         """From the connection thread; a loop that is already gone loses the event, nothing else."""
         if self._loop is not None:
-            _call_soon(self._loop, self._context, functools.partial(self.emit, kind, **fields))
+            self.emit_threadsafe(kind, **fields)
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         self._exited = asyncio.Event()
         self._cancel = threading.Event()
         self._started_at = time.monotonic()
-        # Callbacks from the thread run in the starter's context (a UI framework keeps its state there).
-        self._context = contextvars.copy_context()
         logged_in: asyncio.Future[None] = loop.create_future()
         self._connection = SshConnection(self.target, self._emit, self.conn)
         self._thread = threading.Thread(target=self._main, args=(loop, logged_in), name=f"netlab {self.name}",
@@ -606,13 +601,13 @@ class SshSession(Session):
             connection.start_command(self.command)
         except NetlabError as exc:
             connection.close()
-            _call_soon(loop, self._context, settle, exc)
+            self.call_threadsafe(settle, exc)
             return
         except Exception as exc:  # paramiko raises more than it documents; still one line for the user
-            _call_soon(loop, self._context, settle, NetlabError(f"SSH with {self.target.address} failed: {exc!r}"))
+            self.call_threadsafe(settle, NetlabError(f"SSH with {self.target.address} failed: {exc!r}"))
             connection.close()
             return
-        _call_soon(loop, self._context, settle, None)
+        self.call_threadsafe(settle, None)
         code: int | None = None
         error: str | None = None
         try:
@@ -623,7 +618,7 @@ class SshSession(Session):
             error = f"SSH with {self.target.address} failed: {exc!r}"
         finally:
             connection.close()
-            _call_soon(loop, self._context, self._on_exit, code, error)
+            self.call_threadsafe(self._on_exit, code, error)
 
     def _output(self, kind: str, data: bytes) -> None:
         if self.collect:
@@ -685,12 +680,6 @@ class SshSession(Session):
         connection = self._connection
         if connection is not None:
             await asyncio.get_running_loop().run_in_executor(None, connection.close_stdin)
-
-
-def _call_soon(loop: asyncio.AbstractEventLoop, context: contextvars.Context, fn: Callable[..., None],
-               *args: Any) -> None:
-    with contextlib.suppress(RuntimeError):  # the loop closed while we were blocked
-        loop.call_soon_threadsafe(fn, *args, context=context)
 
 
 # -- the same command on several hosts ---------------------------------------------------------------------

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import functools
 import getpass
 import hmac
 import logging
@@ -142,7 +140,6 @@ class SshLabServer(Session):
         self._processes: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._context = contextvars.copy_context()
 
     @property
     def description(self) -> str:
@@ -151,7 +148,6 @@ class SshLabServer(Session):
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._context = contextvars.copy_context()
         self._stopping.clear()
         self.host_key, created = await loop.run_in_executor(None, load_or_create_host_key, self.host_key_path)
         keys_file = self.authorized_keys_path
@@ -229,18 +225,12 @@ class SshLabServer(Session):
 
     # -- events from threads -----------------------------------------------------------------------------
     def _emit(self, kind: str, **fields: Any) -> None:
-        self._call_soon(functools.partial(self.emit, kind, **fields))
-
-    def _call_soon(self, fn: Any) -> None:
-        """Run ``fn`` on the loop, in the context the server was started in (a UI keeps its state there)."""
-        loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is gone: the server is shutting down
-                loop.call_soon_threadsafe(fn, context=self._context)
+        if self._loop is not None:
+            self.emit_threadsafe(kind, **fields)
 
     def _changed_threadsafe(self) -> None:
         """Tell the registry's listeners (the Servers table) from a connection thread."""
-        self._call_soon(self._changed)
+        self.call_threadsafe(self._changed)
 
     # -- one connection (its own thread) -------------------------------------------------------------------
     def _serve(self, sock: socket.socket, addr: Any) -> None:

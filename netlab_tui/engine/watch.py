@@ -203,9 +203,8 @@ class WatchSession(Session):
             if self._drain_scheduled:
                 return
             self._drain_scheduled = True
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._drain)
+        if self._loop is not None:
+            self.call_threadsafe(self._drain)
 
     # -- on the loop ---------------------------------------------------------------------------------
     def _drain(self) -> None:

@@ -174,12 +174,6 @@ def _strings(value: Any, key: str) -> tuple[str, ...]:
     raise CheckSyntaxError(f"{key} must be a string or a list of strings", key)
 
 
-def _number(value: Any, key: str, *, minimum: float = 0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-        raise CheckSyntaxError(f"{key} must be a number >= {minimum:g}", key)
-    return float(value)
-
-
 def _count(value: Any, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise CheckSyntaxError(f"{key} must be a whole number >= 0", key)
