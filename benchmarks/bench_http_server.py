@@ -61,8 +61,8 @@ def run_baseline(queue: mp.Queue, nodelay: bool = True) -> None:
 
 
 def run_netlab(queue: mp.Queue) -> None:
-    from netlab_tui.engine.http_server import HttpApp, HttpResponse, HttpServer
-    from netlab_tui.engine.journal import Journal
+    from netlab_tui.engine.core.journal import Journal
+    from netlab_tui.engine.http.server import HttpApp, HttpResponse, HttpServer
 
     class BenchApp(HttpApp):
         kind = "http-bench"

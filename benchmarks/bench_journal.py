@@ -11,8 +11,8 @@ import gc
 import time
 import tracemalloc
 
-from netlab_tui.engine.events import TrafficEvent
-from netlab_tui.engine.journal import Journal
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal
 
 N = 500_000
 PAYLOAD = b"Hello, netlab! " * 4  # 60 bytes, a typical line of the course

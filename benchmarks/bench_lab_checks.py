@@ -18,8 +18,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from netlab_tui.engine.events import TrafficEvent  # noqa: E402
-from netlab_tui.engine.journal import Journal  # noqa: E402
+from netlab_tui.engine.core.events import TrafficEvent  # noqa: E402
+from netlab_tui.engine.core.journal import Journal  # noqa: E402
 from netlab_tui.labs.catalog import find_lab  # noqa: E402
 from netlab_tui.labs.checks import CheckContext, MatchIndex  # noqa: E402
 from netlab_tui.labs.runner import EVALUATE_DELAY  # noqa: E402

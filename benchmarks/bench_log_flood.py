@@ -30,8 +30,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from netlab_tui.engine.events import TrafficEvent  # noqa: E402
-from netlab_tui.engine.journal import Journal  # noqa: E402
+from netlab_tui.engine.core.events import TrafficEvent  # noqa: E402
+from netlab_tui.engine.core.journal import Journal  # noqa: E402
 
 TICK = 0.005  # the producer publishes what is due every 5 ms
 
@@ -201,7 +201,7 @@ async def run_flood(count: int, rate: int, seconds: float, filter_text: str = ""
 def flood_in_process(count: int, rate: int, seconds: float, filter_text: str = "", gc_policy: bool = True) -> dict:
     """One run in a fresh interpreter, so its memory figure is its own."""
     if not gc_policy:  # the baseline: Python's collector left alone
-        from netlab_tui.engine import gc_policy as policy
+        from netlab_tui.engine.core import gc_policy as policy
 
         policy.HeapFreezer.freeze = lambda self: None  # type: ignore[method-assign]
         policy.HeapFreezer.tick = lambda self: None  # type: ignore[method-assign]

@@ -23,9 +23,8 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from netlab_tui.engine.journal import Journal  # noqa: E402
-from netlab_tui.engine.scan import ScanSession  # noqa: E402
-
+from netlab_tui.engine.core.journal import Journal  # noqa: E402
+from netlab_tui.engine.scan.scanner import ScanSession  # noqa: E402
 
 NMAP = ["nmap", "-sT", "-T4", "-p-"]
 # What netlab's nmap engine adds: no host discovery, no reverse DNS (nmap spends time on both).

@@ -26,7 +26,7 @@ import time
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, ROOT)
 
-from netlab_tui.engine.journal import Journal  # noqa: E402  (after the path set-up)
+from netlab_tui.engine.core.journal import Journal  # noqa: E402  (after the path set-up)
 
 
 def rss_mb(pid: int) -> float:

@@ -21,8 +21,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from netlab_tui.engine.journal import Journal  # noqa: E402
-from netlab_tui.engine.shell import Pipeline, ProcessSession  # noqa: E402
+from netlab_tui.engine.core.journal import Journal  # noqa: E402
+from netlab_tui.engine.shell.process import Pipeline, ProcessSession  # noqa: E402
 
 MB = 1 << 20
 

@@ -27,8 +27,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import paramiko  # noqa: E402
 
-from netlab_tui.engine.journal import Journal  # noqa: E402
-from netlab_tui.engine.ssh import SshSession, SshTarget  # noqa: E402
+from netlab_tui.engine.core.journal import Journal  # noqa: E402
+from netlab_tui.engine.ssh.client import SshSession, SshTarget  # noqa: E402
 
 MB = 1 << 20
 

@@ -63,9 +63,9 @@ def run_bare(pipe) -> None:
 
 
 def run_netlab(pipe) -> None:
-    from netlab_tui.engine.catalog import server_kinds
-    from netlab_tui.engine.journal import Journal
-    from netlab_tui.engine.sessions import SessionRegistry
+    from netlab_tui.engine.core.catalog import server_kinds
+    from netlab_tui.engine.core.journal import Journal
+    from netlab_tui.engine.core.sessions import SessionRegistry
 
     async def main() -> None:
         journal = Journal()  # the default bounds, as `netlab serve` and the TUI use

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 from . import __version__
-from .engine.sessions import NetlabError
+from .engine.core.sessions import NetlabError
 
 # Sub-command modules (netlab_tui.commands.<name>), in --help order. Each has add_parser(subparsers).
 COMMAND_MODULES: tuple[str, ...] = (

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from netlab_tui.engine.journal import Journal
-from netlab_tui.engine.sessions import SessionRegistry
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import SessionRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,10 +11,10 @@ import argparse
 import sys
 from typing import IO
 
-from ..engine.capture import CAPTURE_MODES, PcapRecorder
-from ..engine.events import TrafficEvent
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.inspect.capture import CAPTURE_MODES, PcapRecorder
 
 
 def add_capture_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,9 +12,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
-from ..engine.events import TrafficEvent
-from ..engine.journal import Journal
-from ..engine.sessions import SessionRegistry
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import SessionRegistry
 
 ARROWS = {"in": "<-", "out": "->", None: "  "}
 
@@ -175,7 +175,7 @@ def parse_bytes(value: str, *, as_hex: bool) -> bytes:
     try:
         return bytes.fromhex(cleaned)
     except ValueError:
-        from ..engine.sessions import NetlabError
+        from netlab_tui.engine.core.sessions import NetlabError
 
         raise NetlabError(f"not valid hex: {value!r} (expected pairs of 0-9a-f digits)") from None
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine.http_client import HttpClient, HttpExchange, HttpRequestSpec
-from ..engine.sessions import NetlabError
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.http.client import HttpClient, HttpExchange, HttpRequestSpec
+
 from ._common import add_command_parser, new_journal, positive_float, run
 
 

@@ -13,15 +13,23 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, SessionRegistry
-from ..labs.catalog import CONTENT_DIR, find_lab, lab_files, load_labs, missing_requirements, preferred_language
-from ..labs.model import Lab, Step
-from ..labs.progress import ProgressStore
-from ..labs.runner import LabRunner, StepStatus
-from ..labs.templating import Variables
-from ..labs.validate import check_lab
-from ..labs.workspace import Workspace
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import NetlabError, SessionRegistry
+from netlab_tui.labs.catalog import (
+    CONTENT_DIR,
+    find_lab,
+    lab_files,
+    load_labs,
+    missing_requirements,
+    preferred_language,
+)
+from netlab_tui.labs.model import Lab, Step
+from netlab_tui.labs.progress import ProgressStore
+from netlab_tui.labs.runner import LabRunner, StepStatus
+from netlab_tui.labs.templating import Variables
+from netlab_tui.labs.validate import check_lab
+from netlab_tui.labs.workspace import Workspace
+
 from ._common import EventPrinter, format_event_line, install_stop_signals, run
 
 PASS, FAIL, WAIT = "✓", "✗", "·"

@@ -14,10 +14,11 @@ import os
 import sys
 from pathlib import Path
 
-from ..engine import filters
-from ..engine.events import TrafficEvent
-from ..engine.journal import Journal, load_jsonl
-from ..engine.sessions import NetlabError
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal, load_jsonl
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.inspect import filters
+
 from ._common import format_event_line
 
 PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
@@ -63,7 +64,7 @@ def load_events(path: str | Path) -> list[TrafficEvent]:
     except OSError as exc:
         raise NetlabError(f"{path}: {exc.strerror or exc}") from None
     if head in PCAP_MAGICS:
-        from ..engine.capture import read_pcap
+        from netlab_tui.engine.inspect.capture import read_pcap
 
         return read_pcap(path)
     try:
@@ -96,7 +97,7 @@ def _handle(args: argparse.Namespace) -> int:
         raise NetlabError(f"--filter: {exc}\n  {args.filter}\n  {' ' * exc.pos}^") from None
     events = [e for e in load_events(args.file) if predicate(e)]
     if args.pcap:
-        from ..engine.capture import write_pcap
+        from netlab_tui.engine.inspect.capture import write_pcap
 
         count = write_pcap(events, args.pcap)
         print(f"wrote {count} packets to {args.pcap}", file=sys.stderr)
@@ -113,7 +114,7 @@ def _handle(args: argparse.Namespace) -> int:
         print_conversations(events)
         return 0
     if args.follow or args.flow:
-        from ..engine.conversations import flow_graph, follow_stream, render_stream
+        from netlab_tui.engine.inspect.conversations import flow_graph, follow_stream, render_stream
 
         conn = args.follow or args.flow
         if not any(e.conn == conn for e in events):
@@ -133,7 +134,7 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def print_conversations(events: list[TrafficEvent]) -> None:
-    from ..engine.conversations import conversations
+    from netlab_tui.engine.inspect.conversations import conversations
 
     rows = conversations(events)
     header = f"{'conn':<10} {'proto':<5} {'endpoints':<45} {'events':>6} {'→ bytes':>9} {'← bytes':>9} " \
@@ -148,7 +149,7 @@ def print_conversations(events: list[TrafficEvent]) -> None:
 
 
 def print_inspection(events: list[TrafficEvent], seq: int, view_name: str) -> None:
-    from ..engine.decoders import decode, decoders
+    from netlab_tui.engine.inspect.decoders import decode, decoders
 
     event = next((e for e in events if e.seq == seq), None)
     if event is None:
@@ -168,7 +169,7 @@ def print_inspection(events: list[TrafficEvent], seq: int, view_name: str) -> No
 
 def build_app(events: list[TrafficEvent], path: str, filter_text: str = ""):
     """The TUI with the file's events in its journal (log, inspector, streams, conversations)."""
-    from ..ui.app import NetlabApp
+    from netlab_tui.ui.app import NetlabApp
 
     journal = Journal(max_events=max(200_000, len(events) + 1000))
     for event in events:

@@ -13,9 +13,10 @@ import json
 import sys
 import urllib.parse
 
-from ..engine.rpc import plain
-from ..engine.rpc_client import RpcClient, RpcResult, parse_cli_value
-from ..engine.sessions import NetlabError
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.rpc.client import RpcClient, RpcResult, parse_cli_value
+from netlab_tui.engine.rpc.server import plain
+
 from ._common import add_command_parser, new_journal, positive_float, run
 
 

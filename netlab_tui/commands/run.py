@@ -11,7 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine.shell import STATUS_TIMED_OUT, CommandNotExecutable, CommandNotFound, Pipeline, ProcessSession
+from netlab_tui.engine.shell.process import (
+    STATUS_TIMED_OUT,
+    CommandNotExecutable,
+    CommandNotFound,
+    Pipeline,
+    ProcessSession,
+)
+
 from ._common import OutputWriter, add_command_parser, die, foreground, new_journal, positive_float, run
 
 EPILOG = """\

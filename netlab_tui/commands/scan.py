@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-from ..engine.events import TrafficEvent
-from ..engine.scan import ENGINES, ScanPolicyError, ScanSession
-from ..engine.sessions import NetlabError, Session, SessionRegistry
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.sessions import NetlabError, Session, SessionRegistry
+from netlab_tui.engine.scan.scanner import ENGINES, ScanPolicyError, ScanSession
+
 from ._common import add_command_parser, install_stop_signals, new_journal, positive_float, run
 
 
@@ -181,7 +182,7 @@ class ProgressMeter:
 
 # -- --compare-from ------------------------------------------------------------------------------------
 def _compare_command(args: argparse.Namespace) -> int:
-    from ..engine.ssh import UnknownHostKey, parse_hosts
+    from netlab_tui.engine.ssh.client import UnknownHostKey, parse_hosts
 
     targets = parse_hosts([args.compare_from], key_file=args.identity, known_hosts=args.known_hosts,
                           trust=args.trust)
@@ -201,7 +202,7 @@ def _compare_command(args: argparse.Namespace) -> int:
 
 
 async def _compare(args: argparse.Namespace, targets: list) -> int:
-    from ..engine.scan_compare import ScanCompareSession
+    from netlab_tui.engine.scan.compare import ScanCompareSession
 
     journal, registry = new_journal(args.json, max_events=1_000_000)
     session = ScanCompareSession(journal, args.target, args.ports, targets, engine=args.engine,

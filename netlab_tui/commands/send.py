@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import sys
 
-from ..engine import payload as payloads
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, SessionRegistry
-from ..engine.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
-from ..engine.udp import MAX_DATAGRAM, UdpClient
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import NetlabError, SessionRegistry
+from netlab_tui.engine.sockets import payload as payloads
+from netlab_tui.engine.sockets.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
+from netlab_tui.engine.sockets.udp import MAX_DATAGRAM, UdpClient
+
 from ._capture import Recording, add_capture_arguments
 from ._common import EventPrinter, install_stop_signals, parse_bytes, port_number, positive_float, run
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ..engine.catalog import server_kinds
-from ..engine.gc_policy import HeapFreezer
-from ..engine.journal import Journal
-from ..engine.sessions import SessionRegistry
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.gc_policy import HeapFreezer
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import SessionRegistry
+
 from ._capture import Recording, add_capture_arguments
 from ._common import EventPrinter, install_stop_signals, port_number, run
 

@@ -15,9 +15,9 @@ import getpass
 import shutil
 import sys
 
-from ..engine.events import TrafficEvent
-from ..engine.sessions import NetlabError
-from ..engine.ssh import (
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.ssh.client import (
     DEFAULT_TIMEOUT,
     KeyNeedsPassphrase,
     SshSession,
@@ -28,7 +28,16 @@ from ..engine.ssh import (
     parse_hosts,
     run_on_hosts,
 )
-from ._common import OutputWriter, add_command_parser, foreground, new_journal, port_number, positive_float, run
+
+from ._common import (
+    OutputWriter,
+    add_command_parser,
+    foreground,
+    new_journal,
+    port_number,
+    positive_float,
+    run,
+)
 
 STATUS_SSH_ERROR = 255  # as OpenSSH: netlab's own failure, told apart from the remote command's status
 

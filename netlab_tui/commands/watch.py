@@ -11,9 +11,17 @@ import argparse
 import asyncio
 import sys
 
-from ..engine.watch import CHANGE_KINDS, DEFAULT_QUEUE_LIMIT, WatchSession
-from ..engine.events import TrafficEvent
-from ._common import EventPrinter, add_command_parser, format_event_line, install_stop_signals, new_journal, run
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.watch.watcher import CHANGE_KINDS, DEFAULT_QUEUE_LIMIT, WatchSession
+
+from ._common import (
+    EventPrinter,
+    add_command_parser,
+    format_event_line,
+    install_stop_signals,
+    new_journal,
+    run,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

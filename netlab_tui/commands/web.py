@@ -6,7 +6,8 @@ import argparse
 import shlex
 import sys
 
-from ..engine.netutil import is_all_interfaces
+from netlab_tui.engine.core.netutil import is_all_interfaces
+
 from ._common import port_number
 
 
@@ -36,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         server.serve()
     except OSError as exc:
-        from ..engine.netutil import bind_error
+        from netlab_tui.engine.core.netutil import bind_error
 
         raise bind_error(exc, f"{args.host}:{args.port}") from None
     return 0

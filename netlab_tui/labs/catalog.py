@@ -1,4 +1,9 @@
-"""The labs netlab ships (``netlab_tui/labs/content/<id>/lab.md``), found by id or by path."""
+"""The labs netlab ships (``labs/<id>/lab.md`` at the top of the project), found by id or by path.
+
+The content lives outside the package, in the project's ``labs/`` folder: a source checkout and an
+editable install read it in place; a wheel ships the same folder as ``netlab_tui/labs_content/``
+(see ``setup.py``). ``NETLAB_LABS_DIR`` points netlab at another folder of labs.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,26 @@ import os
 import shutil
 from pathlib import Path
 
-from ..engine.sessions import NetlabError
+from netlab_tui.engine.core.sessions import NetlabError
+
 from .model import Lab, LabFileError
 from .parser import parse_lab
 from .validate import REQUIREMENTS
 
-CONTENT_DIR = Path(__file__).resolve().parent / "content"
+
+def content_dir() -> Path:
+    """Where the shipped labs are: ``NETLAB_LABS_DIR``, the wheel's copy, else the checkout's ``labs/``."""
+    override = os.environ.get("NETLAB_LABS_DIR")
+    if override:
+        return Path(override).expanduser()
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "labs_content"
+    if installed.is_dir():
+        return installed
+    return package.parent / "labs"
+
+
+CONTENT_DIR = content_dir()
 LANGUAGES = ("en", "fr")
 
 

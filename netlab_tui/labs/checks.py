@@ -27,7 +27,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
+
 from .templating import UndefinedVariable, Variables
 
 

@@ -24,10 +24,11 @@ import re
 import time
 from typing import Any
 
-from ..engine.events import format_addr, new_conn_id
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, Session
-from ..engine.tcp import TcpClient
+from netlab_tui.engine.core.events import format_addr, new_conn_id
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import NetlabError, Session
+from netlab_tui.engine.sockets.tcp import TcpClient
+
 from .checks import CheckContext, CheckSyntaxError, Outcome, json_path, payload_documents, same_value, shorten
 
 DEFAULT_EXPECT_TIMEOUT = 3.0

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..engine.catalog import server_kinds
-from ..engine.events import TrafficEvent, format_addr
-from ..engine.journal import Journal, Subscription
-from ..engine.sessions import NetlabError, Session, SessionRegistry
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.events import TrafficEvent, format_addr
+from netlab_tui.engine.core.journal import Journal, Subscription
+from netlab_tui.engine.core.sessions import NetlabError, Session, SessionRegistry
+
 from .checks import CheckContext, MatchIndex, Outcome, ProbeCondition, ScriptResult, shorten
 from .model import HintSpec, Lab, QuestionSpec, ScriptSpec, Step
 from .probe import run_probe

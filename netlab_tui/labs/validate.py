@@ -13,7 +13,9 @@ import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
-from ..engine.catalog import server_kinds
+
+from netlab_tui.engine.core.catalog import server_kinds
+
 from .checks import EventCondition, ProbeCondition, ScriptCondition, SequenceCondition
 from .model import Lab, Problem, Step
 from .parser import lab_problems
@@ -144,7 +146,7 @@ def _port_like(value: str) -> bool:
 
 def netlab_command_error(argv: list[str], defined: Iterable[str] = ()) -> str | None:
     """Why ``netlab ARGV`` would be rejected by netlab's own argument parser (None when it parses)."""
-    from ..cli import build_parser
+    from netlab_tui.cli import build_parser
 
     stand_ins = Variables({name: _stand_in(name) for name in defined})
     rendered = [stand_ins.render(arg, missing="0") for arg in argv]

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import platformdirs
 
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, Session
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import NetlabError, Session
+
 from .checks import ScriptResult
 from .model import Lab, ScriptSpec
 from .templating import Variables

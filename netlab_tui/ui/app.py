@@ -17,12 +17,13 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Header, OptionList
 from textual.widgets.option_list import Option
 
-from .. import __version__
-from ..engine.catalog import server_kinds
-from ..engine.events import TrafficEvent
-from ..engine.journal import Journal
-from ..engine.sessions import NetlabError, SessionRegistry
-from ..engine.gc_policy import HeapFreezer
+from netlab_tui import __version__
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.gc_policy import HeapFreezer
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import NetlabError, SessionRegistry
+
 from .panes import PANES, PaneRef
 from .widgets.base import NetlabPane
 from .widgets.filter_bar import FilterBar

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
 
 if TYPE_CHECKING:
     from .app import NetlabApp
@@ -115,8 +115,8 @@ def save_capture(app: "NetlabApp") -> None:
             return
 
         def work() -> None:
-            from ..engine.capture import write_pcap
-            from ..engine.sessions import NetlabError
+            from netlab_tui.engine.core.sessions import NetlabError
+            from netlab_tui.engine.inspect.capture import write_pcap
 
             try:
                 count = write_pcap(events, path)

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from netlab_tui.engine.events import CONTRACT_KEYS
-
+from netlab_tui.engine.core.events import CONTRACT_KEYS
 from tests.conftest import run_netlab
 
 

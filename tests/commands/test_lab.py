@@ -167,8 +167,9 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
     assert store.hints_shown("tcp-first-exchange", "bytes") == 1
 
 
-def test_lab_content_is_in_the_wheel(tmp_path):
-    """package-data ships every lab file (lab.md, translations, starter/ and solution/)."""
+def test_a_non_editable_install_ships_and_lists_every_lab(tmp_path):
+    """The wheel carries the top-level labs/ folder (lab.md, translations, starter/, solution/, wrong/);
+    installed from it, not from the checkout, ``netlab lab list`` lists every lab."""
     root = Path(__file__).resolve().parents[2]
     # With build isolation: pyproject asks for setuptools>=77, newer than a venv's own may be.
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
@@ -181,7 +182,28 @@ def test_lab_content_is_in_the_wheel(tmp_path):
 
     wheel = next(tmp_path.glob("netlab_tui-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    content = root / "netlab_tui" / "labs" / "content"
-    shipped = {f"netlab_tui/labs/content/{p.relative_to(content)}" for p in content.rglob("*")
+    content = root / "labs"
+    shipped = {f"netlab_tui/labs_content/{p.relative_to(content)}" for p in content.rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}
     assert shipped and shipped <= names, sorted(shipped - names)[:5]
+    assert not any(n.startswith("netlab_tui/labs/content/") for n in names)
+
+    # Install the wheel alone (its dependencies come from this venv) and run it from elsewhere: the
+    # checkout's labs/ must not be what it reads.
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
+                    str(wheel)], check=True, capture_output=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(target), "NETLAB_LANG": "en"}
+    env.pop("NETLAB_LABS_DIR", None)
+    listed = subprocess.run([sys.executable, "-c",
+                             "import netlab_tui, sys; from netlab_tui.labs.catalog import content_dir;"
+                             "print(netlab_tui.__file__); print(content_dir());"
+                             "from netlab_tui.cli import entry; sys.argv = ['netlab', 'lab', 'list']; entry()"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    module_file, where, *rows = listed.stdout.splitlines()
+    assert module_file.startswith(str(target)) and where.startswith(str(target)), listed.stdout[:300]
+    lab_ids = sorted(p.parent.name for p in content.glob("*/lab.md"))
+    assert len(lab_ids) >= 18
+    for lab_id in lab_ids:
+        assert any(lab_id in row for row in rows), (lab_id, listed.stdout)

@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from netlab_tui.commands.open import load_events
-from netlab_tui.engine import capture
-from netlab_tui.engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.inspect import capture
 from tests.conftest import run_netlab
 
 EVENTS = [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from netlab_tui.engine.http_lab import EXAMPLES_DIR
+from netlab_tui.engine.http.lab import EXAMPLES_DIR
 from tests.conftest import run_netlab
 
 PHP = shutil.which("php")
@@ -109,7 +109,7 @@ def test_sqlite_script_explains_its_usage(tmp_path):
 
 
 async def test_shared_file_watched(journal, registry, tmp_path):
-    from netlab_tui.engine.watch import WatchSession
+    from netlab_tui.engine.watch.watcher import WatchSession
 
     share = tmp_path / "share"
     share.mkdir()

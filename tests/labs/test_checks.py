@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from netlab_tui.engine.catalog import server_kinds
-from netlab_tui.engine.events import TrafficEvent
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.events import TrafficEvent
 from netlab_tui.labs.checks import CheckContext, CheckSyntaxError, ScriptResult, json_path, parse_condition
 from netlab_tui.labs.probe import run_probe
 from netlab_tui.labs.templating import Variables

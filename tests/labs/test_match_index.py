@@ -11,10 +11,16 @@ import itertools
 import json
 from collections import deque
 
-from netlab_tui.engine.events import TrafficEvent
-from netlab_tui.engine.journal import Journal
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal
 from netlab_tui.labs.catalog import load_labs
-from netlab_tui.labs.checks import CheckContext, EventCondition, MatchIndex, SequenceCondition, parse_condition
+from netlab_tui.labs.checks import (
+    CheckContext,
+    EventCondition,
+    MatchIndex,
+    SequenceCondition,
+    parse_condition,
+)
 from netlab_tui.labs.templating import Variables, variables_in_value
 
 SOURCES = ("srv-a@127.0.0.1:40001", "srv-b@127.0.0.1:40002")

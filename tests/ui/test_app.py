@@ -94,7 +94,7 @@ async def test_f1_shows_help_for_the_focused_pane_and_palette_lists_actions():
 async def test_log_keeps_up_with_a_burst_and_counts_exactly():
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        from netlab_tui.engine.events import TrafficEvent
+        from netlab_tui.engine.core.events import TrafficEvent
 
         for i in range(20_000):
             app.journal.publish(TrafficEvent(source="burst", proto="tcp", kind="data", direction="in",

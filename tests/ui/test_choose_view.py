@@ -2,8 +2,8 @@
 
 from textual.widgets import OptionList
 
-from netlab_tui.engine.events import TrafficEvent
-from netlab_tui.engine.journal import Journal
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.screens.choose_view import ChooseViewScreen
 from netlab_tui.ui.widgets.inspector import Inspector

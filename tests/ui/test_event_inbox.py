@@ -1,7 +1,7 @@
 """EventInbox: what a pane follows, gathered until its next tick."""
 
-from netlab_tui.engine.events import TrafficEvent
-from netlab_tui.engine.journal import Journal
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal
 from netlab_tui.ui.widgets.event_inbox import EventInbox
 
 

@@ -5,7 +5,6 @@ from textual.widgets import Input, Static
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.filter_bar import FilterBar
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
-
 from tests.ui.helpers import SIZE, wait_for
 from tests.ui.traffic_helpers import echo_traffic
 
@@ -104,7 +103,7 @@ async def test_marks_toggle_and_jump():
 
 async def test_open_file_filter_is_applied_on_start(tmp_path):
     from netlab_tui.commands.open import load_events
-    from netlab_tui.engine.journal import Journal
+    from netlab_tui.engine.core.journal import Journal
 
     source = NetlabApp()
     async with source.run_test(size=SIZE) as pilot:

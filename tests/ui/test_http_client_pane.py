@@ -6,8 +6,8 @@ import sqlite3
 
 from textual.widgets import DataTable, Input, Label, RichLog, Select, TabbedContent, TextArea
 
-from netlab_tui.engine.http_lab import LabHttpApp
-from netlab_tui.engine.http_server import HttpServer
+from netlab_tui.engine.http.lab import LabHttpApp
+from netlab_tui.engine.http.server import HttpServer
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.http_client_pane import HttpClientPane
 from netlab_tui.ui.widgets.key_value_table import KeyValueTable

@@ -1,7 +1,7 @@
 """The inspector under a stream of selections: contents always current, the screen laid out again only
 when the inspector's text changes height."""
 
-from netlab_tui.engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.inspector import Inspector
 from tests.ui.helpers import SIZE, settle

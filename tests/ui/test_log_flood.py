@@ -6,7 +6,7 @@ import time
 
 from textual import events as textual_events
 
-from netlab_tui.engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.traffic_log import TrafficLog
 from tests.ui.helpers import SIZE, wait_for

@@ -3,11 +3,11 @@
 import asyncio
 
 from netlab_tui.commands.open import build_app, load_events
-from netlab_tui.engine import capture
-from netlab_tui.engine.behaviours import EchoBehaviour
-from netlab_tui.engine.journal import Journal
-from netlab_tui.engine.sessions import SessionRegistry
-from netlab_tui.engine.tcp import TcpClient, TcpServer
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.sessions import SessionRegistry
+from netlab_tui.engine.inspect import capture
+from netlab_tui.engine.sockets.behaviours import EchoBehaviour
+from netlab_tui.engine.sockets.tcp import TcpClient, TcpServer
 from netlab_tui.ui.screens.flow_graph import FlowGraphScreen
 from netlab_tui.ui.widgets.lines_view import LinesView
 from netlab_tui.ui.widgets.traffic_log import TrafficLog

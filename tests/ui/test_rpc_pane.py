@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Label, OptionList, RichLog, Select
 
-from netlab_tui.engine.http_server import HttpServer
-from netlab_tui.engine.rpc import RpcApp
-from netlab_tui.engine.sessions import NetlabError
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.http.server import HttpServer
+from netlab_tui.engine.rpc.server import RpcApp
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.rpc_pane import RpcPane, parse_params
 from tests.ui.helpers import SIZE, wait_for

@@ -8,8 +8,8 @@ import socket
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Label, ProgressBar, Select
 
-from netlab_tui.engine.scan import ScanSession
-from netlab_tui.engine.ssh_server import SshLabServer
+from netlab_tui.engine.scan.scanner import ScanSession
+from netlab_tui.engine.ssh.server import SshLabServer
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.screens.confirm import ConfirmScreen
 from netlab_tui.ui.widgets.scan_pane import ScanPane

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label, RichLog, Static
 
-from netlab_tui.engine.ssh_server import SshLabServer
+from netlab_tui.engine.ssh.server import SshLabServer
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.ssh_pane import SshPane, TrustHostScreen
 from tests.sshd import isolated_home, sshd  # noqa: F401 - the fixtures (isolated_home is autouse)
 from tests.ui.helpers import SIZE, wait_for
-
 
 
 async def wait_for_dialog(pilot, app) -> None:

@@ -8,8 +8,8 @@ import socket
 
 from textual.widgets import Button, Checkbox, Input, Label, RichLog, Select, Static
 
-from netlab_tui.engine.catalog import server_kinds
-from netlab_tui.engine.journal import by_kind
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.journal import by_kind
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.tcp_client_pane import TcpClientPane
 from tests.ui.helpers import SIZE, wait_for

@@ -6,9 +6,9 @@ import socket
 
 from textual.widgets import Input, Label, RichLog, Select
 
-from netlab_tui.engine.catalog import server_kinds
-from netlab_tui.engine.journal import by_kind
-from netlab_tui.engine.sessions import SessionStatus
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.journal import by_kind
+from netlab_tui.engine.core.sessions import SessionStatus
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.udp_client_pane import UdpClientPane
 from tests.ui.helpers import SIZE, wait_for

@@ -6,7 +6,7 @@ import asyncio
 
 from textual.widgets import DataTable, Input, Label
 
-from netlab_tui.engine.catalog import server_kinds
+from netlab_tui.engine.core.catalog import server_kinds
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.watch_pane import WatchPane, split_globs
 from tests.ui.helpers import SIZE, settle, wait_for

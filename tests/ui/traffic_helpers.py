@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from netlab_tui.engine.behaviours import EchoBehaviour
-from netlab_tui.engine.tcp import TcpClient, TcpServer
+from netlab_tui.engine.sockets.behaviours import EchoBehaviour
+from netlab_tui.engine.sockets.tcp import TcpClient, TcpServer
 
 
 async def echo_traffic(app, messages=(b"Hello\n", b"second\n"), close=True, server=None):

@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...engine.decoders import decoders, ranked
+from netlab_tui.engine.inspect.decoders import decoders, ranked
 
 
 class ChooseViewScreen(ModalScreen[str | None]):

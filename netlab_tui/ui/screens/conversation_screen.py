@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
-from ...engine.journal import Journal
-from ..widgets.lines_view import LinesView
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.ui.widgets.lines_view import LinesView
 
 REFRESH_INTERVAL = 0.5  # seconds between checks for new events while the conversation is live
 

@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ...engine.conversations import Conversation, ConversationTable
-from ...engine.journal import Journal
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.inspect.conversations import Conversation, ConversationTable
 
 COLUMNS = ("conn", "proto", "client", "server", "events", "client → server", "server → client", "duration",
            "state", "session")

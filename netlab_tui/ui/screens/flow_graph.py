@@ -13,9 +13,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer
 
-from ...engine.conversations import flow_graph
-from ...engine.journal import Journal
-from ..widgets.lines_view import LinesView
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.inspect.conversations import flow_graph
+from netlab_tui.ui.widgets.lines_view import LinesView
+
 from .conversation_screen import ConversationScreen
 
 

@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Static
 
-from ...engine.conversations import follow_stream, render_stream
-from ...engine.journal import Journal
-from ..widgets.inspector import TAG_STYLES
-from ..widgets.lines_view import LinesView
+from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.inspect.conversations import follow_stream, render_stream
+from netlab_tui.ui.widgets.inspector import TAG_STYLES
+from netlab_tui.ui.widgets.lines_view import LinesView
+
 from .conversation_screen import ConversationScreen
 
 

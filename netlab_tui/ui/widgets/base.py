@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.containers import Vertical
 
 if TYPE_CHECKING:
-    from ..app import NetlabApp
+    from netlab_tui.ui.app import NetlabApp
 
 
 class NetlabPane(Vertical):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ...engine.events import TrafficEvent
-from ...engine.journal import Journal, Subscription
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Journal, Subscription
 
 
 class EventInbox:

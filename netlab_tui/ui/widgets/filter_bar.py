@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from ...engine import filters
+from netlab_tui.engine.inspect import filters
 
 APPLY_DELAY = 0.3  # seconds of no typing before a valid filter is applied
 

@@ -15,12 +15,30 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import (
-    Button, Checkbox, DataTable, Input, Label, RichLog, Select, TabbedContent, TabPane, TextArea,
+    Button,
+    Checkbox,
+    DataTable,
+    Input,
+    Label,
+    RichLog,
+    Select,
+    TabbedContent,
+    TabPane,
+    TextArea,
 )
 
-from ...engine.http_client import AUTH_KINDS, BODY_KINDS, METHODS, HttpClient, HttpExchange, HttpRequestSpec, HttpResult
-from ...engine.sessions import NetlabError
-from ..panes import register_pane
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.http.client import (
+    AUTH_KINDS,
+    BODY_KINDS,
+    METHODS,
+    HttpClient,
+    HttpExchange,
+    HttpRequestSpec,
+    HttpResult,
+)
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 from .key_value_table import KeyValueTable
 

@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, Tab, Tabs
 
-from ...engine.decoders import View, decode, decoders, ranked
-from ...engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.inspect.decoders import View, decode, decoders, ranked
 
 TAG_STYLES = {
     "offset": "dim cyan",
@@ -227,7 +227,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
 
     # -- choosing views, encodings; the conversation views ---------------------------------------------
     def action_choose_view(self) -> None:
-        from ..screens.choose_view import ChooseViewScreen
+        from netlab_tui.ui.screens.choose_view import ChooseViewScreen
 
         if self.event is None or self.event.payload is None:
             return
@@ -254,7 +254,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         tabs.active = tab_id
 
     def action_cycle_encoding(self) -> None:
-        from ...engine.decoders.text import ENCODINGS
+        from netlab_tui.engine.inspect.decoders.text import ENCODINGS
 
         self.encoding = ENCODINGS[(ENCODINGS.index(self.encoding) + 1) % len(ENCODINGS)] \
             if self.encoding in ENCODINGS else "auto"
@@ -264,13 +264,13 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
             self._render_view(name)
 
     def action_follow_stream(self) -> None:
-        from ..traffic_actions import open_follow_stream
+        from netlab_tui.ui.traffic_actions import open_follow_stream
 
         if self.event is not None and self.event.conn:
             open_follow_stream(self.app, self.event.conn)  # type: ignore[arg-type]
 
     def action_flow_graph(self) -> None:
-        from ..traffic_actions import open_flow_graph
+        from netlab_tui.ui.traffic_actions import open_flow_graph
 
         if self.event is not None and self.event.conn:
             open_flow_graph(self.app, self.event.conn)  # type: ignore[arg-type]

@@ -18,14 +18,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Markdown, Static
 
-from ...engine.sessions import NetlabError
-from ...labs.model import Lab
-from ...labs.progress import ProgressStore
-from ...labs.runner import LabRunner, StepStatus
-from ...labs.workspace import Workspace
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.labs.model import Lab
+from netlab_tui.labs.progress import ProgressStore
+from netlab_tui.labs.runner import LabRunner, StepStatus
+from netlab_tui.labs.workspace import Workspace
 
 if TYPE_CHECKING:
-    from ..app import NetlabApp
+    from netlab_tui.ui.app import NetlabApp
 
 
 class LabPanel(Vertical):

@@ -14,10 +14,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable, Markdown, Select
 
-from ...labs.catalog import LANGUAGES, load_labs, missing_requirements, preferred_language
-from ...labs.model import LEVELS, Lab
-from ...labs.progress import ProgressStore
-from ..panes import register_pane
+from netlab_tui.labs.catalog import LANGUAGES, load_labs, missing_requirements, preferred_language
+from netlab_tui.labs.model import LEVELS, Lab
+from netlab_tui.labs.progress import ProgressStore
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 
 ALL = "*"
@@ -183,7 +184,8 @@ files are kept aside). The same labs run without the TUI: `netlab lab run ID`.
         lab = self.selected_lab()
         if lab is None:
             return
-        from ...labs.workspace import Workspace
+        from netlab_tui.labs.workspace import Workspace
+
         from .lab_panel import LabPanel
 
         if any(panel.runner.lab.id == lab.id for panel in self.app.query(LabPanel)):

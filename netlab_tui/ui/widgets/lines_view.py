@@ -19,7 +19,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...engine.decoders import Line
+from netlab_tui.engine.inspect.decoders import Line
+
 from .cursor_keys import CURSOR_BINDINGS, scroll_into_view
 from .inspector import TAG_STYLES
 

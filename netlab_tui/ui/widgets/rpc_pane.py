@@ -15,10 +15,11 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, OptionList, RichLog, Select
 from textual.widgets.option_list import Option
 
-from ...engine.rpc import plain
-from ...engine.rpc_client import RpcClient, RpcResult, parse_cli_value
-from ...engine.sessions import NetlabError
-from ..panes import register_pane
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.rpc.client import RpcClient, RpcResult, parse_cli_value
+from netlab_tui.engine.rpc.server import plain
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 
 PROTOCOLS = ("xml-rpc", "json-rpc")

@@ -16,11 +16,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Select
 
-from ...engine.events import TrafficEvent
-from ...engine.scan import ENGINES, ScanSession, can_syn_scan, nmap_binary, outside_loopback, resolve_targets
-from ...engine.sessions import NetlabError, Session
-from ..panes import register_pane
-from ..screens.confirm import ConfirmScreen
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.sessions import NetlabError, Session
+from netlab_tui.engine.scan.scanner import (
+    ENGINES,
+    ScanSession,
+    can_syn_scan,
+    nmap_binary,
+    outside_loopback,
+    resolve_targets,
+)
+from netlab_tui.ui.panes import register_pane
+from netlab_tui.ui.screens.confirm import ConfirmScreen
+
 from .base import NetlabPane
 from .event_inbox import EventInbox
 
@@ -186,8 +194,8 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
 
     def _compare_session(self, target: str, ports: str | None, engine: str, syn: bool, compare: str,
                          allow_remote: bool) -> Session:
-        from ...engine.scan_compare import ScanCompareSession
-        from ...engine.ssh import parse_hosts
+        from netlab_tui.engine.scan.compare import ScanCompareSession
+        from netlab_tui.engine.ssh.client import parse_hosts
 
         password = self.query_one("#scan-password", Input).value or None
         hosts = parse_hosts([compare], trust=self.query_one("#scan-trust", Checkbox).value, password=password)

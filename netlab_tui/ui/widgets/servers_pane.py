@@ -11,10 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from ...engine.catalog import ServerKind, server_kinds
-from ...engine.netutil import is_all_interfaces
-from ...engine.sessions import NetlabError, Session
-from ..panes import register_pane
+from netlab_tui.engine.core.catalog import ServerKind, server_kinds
+from netlab_tui.engine.core.netutil import is_all_interfaces
+from netlab_tui.engine.core.sessions import NetlabError, Session
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 
 # Where a client should connect to reach a server bound to every interface.

@@ -14,9 +14,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Collapsible, Input, Label, RichLog, Select
 
-from ...engine.sessions import NetlabError
-from ...engine.shell import Pipeline, ProcessSession, describe_status, display_command, split_pipeline
-from ..panes import register_pane
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.shell.process import (
+    Pipeline,
+    ProcessSession,
+    describe_status,
+    display_command,
+    split_pipeline,
+)
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 from .event_inbox import EventInbox
 from .output_lines import LineAssembler

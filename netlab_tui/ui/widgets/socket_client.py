@@ -15,8 +15,9 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, RichLog, Select, Static
 
-from ...engine.payload import encode, escape
-from ...engine.sessions import NetlabError
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.sockets.payload import encode, escape
+
 from .base import NetlabPane
 
 MODES = [("text", "text"), ("hex", "hex"), ("JSON", "json")]

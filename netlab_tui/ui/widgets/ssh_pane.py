@@ -20,8 +20,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Collapsible, Input, Label, RichLog, Static
 
-from ...engine.sessions import NetlabError
-from ...engine.ssh import (
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.ssh.client import (
     DEFAULT_TIMEOUT,
     HostKeyChanged,
     HostResult,
@@ -33,7 +33,8 @@ from ...engine.ssh import (
     run_on_hosts,
     with_defaults,
 )
-from ..panes import register_pane
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 from .event_inbox import EventInbox
 from .output_lines import LineAssembler

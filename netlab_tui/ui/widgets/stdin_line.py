@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Input
 
-from ...engine.sessions import NetlabError
+from netlab_tui.engine.core.sessions import NetlabError
 
 
 class StdinLine(Horizontal):

@@ -12,11 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label
 
-from ...engine.events import format_addr
-from ...engine.payload import HTTP_GET_TEMPLATE, escape
-from ...engine.sessions import NetlabError, SessionStatus
-from ...engine.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
-from ..panes import register_pane
+from netlab_tui.engine.core.events import format_addr
+from netlab_tui.engine.core.sessions import NetlabError, SessionStatus
+from netlab_tui.engine.sockets.payload import HTTP_GET_TEMPLATE, escape
+from netlab_tui.engine.sockets.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClient
+from netlab_tui.ui.panes import register_pane
+
 from .socket_client import SocketClientPane, chunk_line, client_css
 
 

@@ -22,7 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from ...engine.events import TrafficEvent
+from netlab_tui.engine.core.events import TrafficEvent
+
 from .cursor_keys import CURSOR_BINDINGS, scroll_into_view
 
 # (title, width) — the summary takes the rest of the line.
@@ -405,21 +406,21 @@ newest at the bottom. Select a line to open it in the inspector.
         self._jump_mark(-1)
 
     def action_follow_stream(self) -> None:
-        from ..traffic_actions import open_follow_stream
+        from netlab_tui.ui.traffic_actions import open_follow_stream
 
         open_follow_stream(self.app)  # type: ignore[arg-type]
 
     def action_conversations(self) -> None:
-        from ..traffic_actions import open_conversations
+        from netlab_tui.ui.traffic_actions import open_conversations
 
         open_conversations(self.app)  # type: ignore[arg-type]
 
     def action_flow_graph(self) -> None:
-        from ..traffic_actions import open_flow_graph
+        from netlab_tui.ui.traffic_actions import open_flow_graph
 
         open_flow_graph(self.app)  # type: ignore[arg-type]
 
     def action_save_capture(self) -> None:
-        from ..traffic_actions import save_capture
+        from netlab_tui.ui.traffic_actions import save_capture
 
         save_capture(self.app)  # type: ignore[arg-type]

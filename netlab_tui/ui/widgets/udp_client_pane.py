@@ -12,9 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label
 
-from ...engine.sessions import NetlabError
-from ...engine.udp import MAX_DATAGRAM, UdpClient
-from ..panes import register_pane
+from netlab_tui.engine.core.sessions import NetlabError
+from netlab_tui.engine.sockets.udp import MAX_DATAGRAM, UdpClient
+from netlab_tui.ui.panes import register_pane
+
 from .socket_client import PLACEHOLDERS, SocketClientPane, chunk_line, client_css, preview_text
 
 DEFAULT_TIMEOUT = 2.0

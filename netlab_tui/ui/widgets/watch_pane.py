@@ -19,11 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label
 
-from ...engine.events import TrafficEvent
-from ...engine.journal import Subscription
-from ...engine.sessions import NetlabError, Session
-from ...engine.watch import CHANGE_KINDS, COLLECTOR_NAME, WatchSession
-from ..panes import register_pane
+from netlab_tui.engine.core.events import TrafficEvent
+from netlab_tui.engine.core.journal import Subscription
+from netlab_tui.engine.core.sessions import NetlabError, Session
+from netlab_tui.engine.watch.watcher import CHANGE_KINDS, COLLECTOR_NAME, WatchSession
+from netlab_tui.ui.panes import register_pane
+
 from .base import NetlabPane
 from .event_inbox import EventInbox
 

@@ -1,0 +1,177 @@
+"""TCP server and client against real loopback sockets, including clients written as the course does."""
+
+import asyncio
+import socket
+
+import pytest
+
+from netlab_tui.engine.core.catalog import server_kinds
+from netlab_tui.engine.core.journal import by_kind
+from netlab_tui.engine.core.sessions import NetlabError, SessionStatus
+from netlab_tui.engine.sockets.tcp import TcpClient
+
+
+async def start_echo(registry, journal, host="127.0.0.1", port=0):
+    return await registry.start(server_kinds()["tcp-echo"].create(journal, host=host, port=port))
+
+
+def course_client(port: int, message: bytes, host: str = "127.0.0.1") -> bytes:
+    """What the course writes: connect, send, shut down writing, read until EOF... then close."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect((host, port))
+    s.sendall(message)
+    s.shutdown(socket.SHUT_WR)
+    data = b""
+    while True:
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data
+
+
+async def test_echo_with_a_plain_socket_client(registry, journal):
+    server = await start_echo(registry, journal)
+    assert server.port > 0 and server.name == f"tcp-echo@127.0.0.1:{server.port}"
+    reply = await asyncio.to_thread(course_client, server.port, b"Hello")
+    assert reply == b"Hello"
+    await asyncio.sleep(0.05)
+    kinds = [e.kind for e in journal.events()]
+    assert kinds[0] == "listen"
+    assert kinds[1:] == ["accept", "data", "data", "close"]
+    data_in, data_out = journal.events(by_kind("data"))
+    assert (data_in.direction, data_in.payload) == ("in", b"Hello")
+    assert (data_out.direction, data_out.payload) == ("out", b"Hello")
+    assert data_in.conn == data_out.conn
+    assert data_in.peer.startswith("127.0.0.1:") and data_in.local == server.address
+
+
+async def test_echo_of_binary_and_large_payloads(registry, journal):
+    server = await start_echo(registry, journal)
+    payload = bytes(range(256)) * 4000  # ~1 MB, every byte value
+    reply = await asyncio.to_thread(course_client, server.port, payload)
+    assert reply == payload
+    received = b"".join(e.payload for e in journal.events() if e.kind == "data" and e.direction == "in")
+    assert received == payload
+
+
+async def test_ipv6_loopback(registry, journal):
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        server = await start_echo(registry, journal, host="::1")
+    except NetlabError as exc:
+        pytest.skip(f"IPv6 loopback unavailable: {exc}")
+    assert server.address == f"[::1]:{server.port}"
+    assert await asyncio.to_thread(course_client, server.port, b"six", "::1") == b"six"
+
+
+async def test_address_in_use_is_one_clear_error(registry, journal):
+    server = await start_echo(registry, journal)
+    with pytest.raises(NetlabError, match="address already in use"):
+        await start_echo(registry, journal, port=server.port)
+    assert server.status == SessionStatus.RUNNING
+
+
+async def test_all_interfaces_warns(registry, journal):
+    server = await start_echo(registry, journal, host="0.0.0.0")
+    warnings = [e for e in journal.events() if (e.meta or {}).get("warning") == "all-interfaces"]
+    assert warnings and "other machines" in warnings[0].message
+    await registry.stop(server)
+
+
+async def test_client_sends_receives_and_half_closes(registry, journal):
+    server = await start_echo(registry, journal)
+    client = await registry.start(TcpClient(journal, "127.0.0.1", server.port, bufsize=4))
+    chunks = []
+    client.on_receive(chunks.append)
+    await client.send(b"0123456789")
+    await client.shutdown_write()
+    await asyncio.wait_for(client.eof.wait(), 5)
+    received = [c for c in chunks if c is not None]
+    assert b"".join(received) == b"0123456789"
+    assert all(len(c) <= 4 for c in received)  # the recv buffer size is honoured
+    assert chunks[-1] is None  # EOF signalled
+    with pytest.raises(NetlabError):
+        await client.send(b"more")
+
+
+async def test_client_errors_are_one_line(registry, journal):
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    with pytest.raises(NetlabError, match="connection refused"):
+        await registry.start(TcpClient(journal, "127.0.0.1", free_port))
+    with pytest.raises(NetlabError, match="cannot resolve host"):
+        await registry.start(TcpClient(journal, "no-such-host.invalid", 80))
+    with pytest.raises(NetlabError, match="invalid port"):
+        TcpClient(journal, "127.0.0.1", 70000)
+
+
+async def test_connect_timeout(registry, journal):
+    # A listening socket with a full backlog never completes new handshakes: the connect times out.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(8):
+            f = socket.socket()
+            f.setblocking(False)
+            f.connect_ex(listener.getsockname())
+            fillers.append(f)
+        await asyncio.sleep(0.1)
+        with pytest.raises(NetlabError, match="timed out"):
+            await registry.start(TcpClient(journal, "127.0.0.1", listener.getsockname()[1], connect_timeout=0.5))
+    finally:
+        for f in fillers:
+            f.close()
+        listener.close()
+
+
+async def test_stop_closes_open_connections(registry, journal):
+    server = await start_echo(registry, journal)
+    client = await registry.start(TcpClient(journal, "127.0.0.1", server.port))
+    await client.send(b"hi")
+    await asyncio.sleep(0.05)
+    await registry.stop(server)
+    await asyncio.wait_for(client.eof.wait(), 5)
+    assert server.status == SessionStatus.STOPPED
+    assert any(e.kind == "close" and (e.meta or {}).get("by") == "server" for e in journal.events())
+
+
+async def test_many_clients_at_once(registry, journal):
+    server = await start_echo(registry, journal)
+
+    async def one(i):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(f"client {i}".encode())
+        await writer.drain()
+        writer.write_eof()
+        data = await reader.read()
+        writer.close()
+        return data
+
+    replies = await asyncio.gather(*(one(i) for i in range(100)))
+    assert replies == [f"client {i}".encode() for i in range(100)]
+
+
+async def test_client_bufsize_change_applies_to_the_recv_already_waiting(registry, journal):
+    server = await start_echo(registry, journal)
+    client = await registry.start(TcpClient(journal, "127.0.0.1", server.port))
+    chunks: list[bytes] = []
+    client.on_receive(lambda chunk: chunks.append(chunk) if chunk else None)
+    await asyncio.sleep(0.05)  # the client is now blocked in recv(4096)
+    client.set_bufsize(4)
+    await client.send(b"Hello world")
+    async with asyncio.timeout(5):
+        while b"".join(chunks) != b"Hello world":
+            await asyncio.sleep(0.01)
+    assert chunks == [b"Hell", b"o wo", b"rld"]
+    with pytest.raises(NetlabError, match="recv buffer size must be 1"):
+        client.set_bufsize(0)
+    await registry.stop(client)
+    assert client.status == SessionStatus.STOPPED
