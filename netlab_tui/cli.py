@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "open",
     "lab",
     "web",
+    "classroom",
 )
 
 
