@@ -96,7 +96,8 @@ class LearnerSession:
 
 
 class ClassServer(Server):
-    def __init__(self, config: ClassConfig, isolation: Isolation, secrets: auth.ClassSecrets) -> None:
+    def __init__(self, config: ClassConfig, isolation: Isolation, secrets: auth.ClassSecrets,
+                 on_ready=None) -> None:
         super().__init__("netlab", host=config.host, port=config.port, title="netlab", public_url=config.public_url)
         self.config, self.isolation, self.secrets = config, isolation, secrets
         self.explicit_public_url = config.public_url.rstrip("/") if config.public_url else None
@@ -110,6 +111,7 @@ class ClassServer(Server):
         self._throttle = auth.Throttle()
         self._outline: list[dict[str, Any]] | None = None
         self._secure = (self.explicit_public_url or "").startswith("https")
+        self._on_ready = on_ready
 
     # -- the application ----------------------------------------------------------------------------------
     async def _make_app(self) -> web.Application:
@@ -135,7 +137,8 @@ class ClassServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         self.learners_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.learners_dir, 0o711)
-        log.info("netlab class ready: %s", self.isolation.describe())
+        if self._on_ready is not None:
+            self._on_ready()
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(s.end("the class server is stopping") for s in list(self.sessions.values())),
@@ -300,7 +303,7 @@ class ClassServer(Server):
             argv, self._learner_env(info, home, uid), on_input=touched, write_bytes=websocket.send_bytes,
             write_str=websocket.send_str, close=websocket.close, download_manager=self.download_manager)
         info.online, info.sessions = True, info.sessions + 1
-        info.last_input = info.last_input or time.time()
+        info.last_input = time.time()  # connecting is activity: a returning learner is not idle at once
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
         # Staggered start: a few netlabs start at a time, each holding its slot until its first screen, so
@@ -346,10 +349,10 @@ class ClassServer(Server):
             last = session.info.last_input or time.time()
             remaining = last + timeout - time.time()
             if remaining <= 0:
-                log.info("%s: idle for %d min, stopping their netlab", session.info.name, timeout // 60)
+                log.info("%s: idle for %g min, stopping their netlab", session.info.name, round(timeout / 60, 2))
                 await session.websocket.close(message=b"idle timeout")
                 return
-            await asyncio.sleep(min(remaining, 30))
+            await asyncio.sleep(min(remaining + 0.05, 30))
 
     async def _end_learner(self, session: LearnerSession) -> None:
         info, service = session.info, session.service

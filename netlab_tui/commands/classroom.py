@@ -22,6 +22,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    return value
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "class",
@@ -37,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="the class's folder: secrets and one home per learner (default ./netlab-class)")
     parser.add_argument("--max-learners", type=_positive, default=30, help="learners at most (default 30)")
     parser.add_argument("--public-url", help="the address learners use, when behind a proxy (https://…)")
-    parser.add_argument("--idle-timeout", type=_positive, default=60, metavar="MINUTES",
+    parser.add_argument("--idle-timeout", type=_minutes, default=60, metavar="MINUTES",
                         help="stop a learner's netlab after this long without a keystroke (default 60)")
     parser.add_argument("--shared-network", action="store_true",
                         help="when learners cannot get their own network namespace: share this machine's")
@@ -71,15 +81,19 @@ def handle(args: argparse.Namespace) -> int:
                          public_url=args.public_url, idle_timeout=args.idle_timeout * 60.0)
     url = (args.public_url or f"http://{'127.0.0.1' if is_all_interfaces(args.host) else args.host}:{args.port}")
     url = url.rstrip("/")
-    print(f"netlab class: learners open {url}/ with class code {secrets.code}", flush=True)
-    if secrets.created_password:
-        print(f"netlab class: teacher: {url}/teacher password {secrets.teacher_password} "
-              f"(shown once; kept in {directory / 'class.json'}, mode 0600)", flush=True)
-    else:
-        print(f"netlab class: teacher: {url}/teacher with the password kept in {directory / 'class.json'}",
+
+    def announce() -> None:  # once the server's signal handlers are in place: Ctrl+C then stops it cleanly
+        print(f"netlab class: learners open {url}/ with class code {secrets.code}", flush=True)
+        if secrets.created_password:
+            print(f"netlab class: teacher: {url}/teacher password {secrets.teacher_password} "
+                  f"(shown once; kept in {directory / 'class.json'}, mode 0600)", flush=True)
+        else:
+            print(f"netlab class: teacher: {url}/teacher with the password kept in {directory / 'class.json'}",
+                  flush=True)
+        print(f"netlab class: {isolation.describe()}; at most {args.max_learners} learners (Ctrl+C stops)",
               flush=True)
-    print(f"netlab class: {isolation.describe()}; at most {args.max_learners} learners (Ctrl+C stops)", flush=True)
-    server = ClassServer(config, isolation, secrets)
+
+    server = ClassServer(config, isolation, secrets, on_ready=announce)
     try:
         server.serve()
     except OSError as exc:

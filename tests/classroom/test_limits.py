@@ -1,0 +1,43 @@
+"""Operations: --max-learners refuses a learner too many, --idle-timeout stops an idle learner's netlab."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from ._class import client_session, learner_pids, login, open_terminal, start_class
+
+
+@pytest.fixture(scope="module")
+def small_class():
+    server = start_class("--max-learners", "1", "--idle-timeout", "0.08")  # about 5 s
+    yield server
+    server.stop()
+
+
+async def test_a_full_class_refuses_a_new_name_but_not_a_known_one(small_class):
+    async with client_session() as first, client_session() as second, client_session() as again:
+        assert (await login(first, small_class.url, "fay", small_class.code)).status == 303
+        full = await login(second, small_class.url, "gus", small_class.code)
+        assert full.status == 403 and "class is full" in await full.text() and not list(second.cookie_jar)
+        assert (await login(again, small_class.url, "Fay", small_class.code)).status == 303
+
+
+async def test_an_idle_learner_is_stopped_and_can_come_back(small_class):
+    async with client_session() as http:
+        await login(http, small_class.url, "fay", small_class.code)
+        terminal = await open_terminal(http, small_class.url)
+        await terminal.wait_for("Tools", timeout=40)
+        started = time.monotonic()
+        assert learner_pids(small_class.directory, "fay")
+        await asyncio.wait_for(terminal.closed.wait(), 30)
+        assert time.monotonic() - started > 2  # not at once: after the idle timeout
+        deadline = time.monotonic() + 10
+        while learner_pids(small_class.directory, "fay") and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert learner_pids(small_class.directory, "fay") == []
+        back = await open_terminal(http, small_class.url)  # a reload: a new netlab for the same learner
+        await back.wait_for("Tools", timeout=40)
+        await back.close()
