@@ -60,8 +60,8 @@ header { display: flex; gap: 18px; align-items: baseline; flex-wrap: wrap; margi
 header .meta { color: #8fa5b3; } #stale { color: #ffb4bd; }
 table { border-collapse: collapse; } th, td { padding: 5px 8px; border-bottom: 1px solid #1f3543; text-align: left; }
 th { color: #8fa5b3; font-weight: 600; white-space: nowrap; }
-th.lab { writing-mode: vertical-rl; transform: rotate(180deg); height: 140px; vertical-align: bottom;
-         font-weight: 500; }
+th.lab { writing-mode: vertical-rl; transform: rotate(180deg); max-height: 170px; vertical-align: bottom;
+         font-weight: 500; font-size: 13px; text-align: left; }
 td.name { font-weight: 600; white-space: nowrap; } td.num, td.when { color: #b7c6d0; white-space: nowrap; }
 .dot { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 6px; background: #3b4d59; }
 .dot.on { background: #3fb950; }
@@ -86,7 +86,7 @@ function draw(data) {
   meta.textContent = `${data.learners.length} learners · ${online} online · updated ${new Date(data.generated*1000).toLocaleTimeString()}`;
   if (!data.learners.length) { table.innerHTML = '<tr><td class="empty">No learner has joined yet.</td></tr>'; return; }
   let html = '<tr><th>Learner</th><th>Last activity</th><th>Hints</th><th>Current step</th>' +
-    labs.map(l => `<th class="lab" title="${esc(l.id)}">${esc(l.title)}</th>`).join('') + '</tr>';
+    labs.map(l => `<th class="lab" title="${esc(l.title)}">${esc(l.id)}</th>`).join('') + '</tr>';
   for (const learner of data.learners) {
     let current = '—', latest = -1;
     for (const lab of labs) { const r = learner.labs[lab.id]; if (r && r.current && !r.completed) {
