@@ -60,10 +60,14 @@ def cpu_seconds(procs: list[psutil.Process]) -> float:
 
 async def join(server, name: str):
     http = client_session()
-    await login(http, server.url, name, server.code)
-    began = time.perf_counter()
-    terminal = await open_terminal(http, server.url)
-    await terminal.wait_for("Tools", timeout=180)
+    try:
+        await login(http, server.url, name, server.code)
+        began = time.perf_counter()
+        terminal = await open_terminal(http, server.url)
+        await terminal.wait_for_output("Tools", timeout=180)
+    except BaseException:
+        await http.close()
+        raise
     return http, terminal, time.perf_counter() - began
 
 
@@ -95,8 +99,10 @@ async def main() -> None:
 
         names = [f"learner{i:02d}" for i in range(LEARNERS)]
         began = time.perf_counter()
-        joined = await asyncio.gather(*(join(server, name) for name in names))
+        results = await asyncio.gather(*(join(server, name) for name in names), return_exceptions=True)
         all_in = time.perf_counter() - began
+        joined = [r for r in results if not isinstance(r, BaseException)]
+        failures = [repr(r) for r in results if isinstance(r, BaseException)]
         firsts = [seconds for _, _, seconds in joined]
         procs = processes(server.directory, names)
         rss = rss_total(procs)
@@ -120,12 +126,13 @@ async def main() -> None:
     print(f"netlab class, {LEARNERS} learners joining at once ({psutil.cpu_count()} CPUs, shared machine)")
     print(f"  baseline, one learner alone: first screen {alone:.2f} s, RSS {solo_rss / 2**20:.0f} MB, "
           f"echo p99 {ms(pct(solo_keys, 99))}")
+    print(f"  {len(joined)} of {LEARNERS} got a screen" + (f"; failures: {failures}" if failures else ""))
     print(f"  first screen: p50 {statistics.median(firsts):.2f} s, p99 {pct(firsts, 99):.2f} s, "
           f"all {LEARNERS} in {all_in:.1f} s (p50 = {statistics.median(firsts) / alone:.1f}x alone)")
-    print(f"  RSS total: {rss / 2**20:.0f} MB ({rss / LEARNERS / 2**20:.0f} MB a learner, "
-          f"{rss / LEARNERS / max(solo_rss, 1):.2f}x alone)")
+    print(f"  RSS total: {rss / 2**20:.0f} MB ({rss / len(joined) / 2**20:.0f} MB a learner, "
+          f"{rss / len(joined) / max(solo_rss, 1):.2f}x alone)")
     print(f"  idle over {IDLE_SECONDS} s after joining: CPU total {idle_cpu * 100:.1f}% of a core "
-          f"({idle_cpu * 100 / LEARNERS:.2f}% a learner), sent {idle_bytes / 1024:.1f} KB/s in total")
+          f"({idle_cpu * 100 / len(joined):.2f}% a learner), sent {idle_bytes / 1024:.1f} KB/s in total")
     print(f"  keystroke to echo ({len(keys)} keys, the others idle): p50 {ms(statistics.median(keys))}, "
           f"p99 {ms(pct(keys, 99))} (goal < 200 ms)")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import os
@@ -146,6 +147,7 @@ class ClassServer(Server):
 
     def initialize_logging(self) -> None:
         logging.basicConfig(level=logging.INFO, format="netlab class: %(message)s", stream=sys.stderr)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per request: too many for a class
 
     # -- who is asking --------------------------------------------------------------------------------------
     _PUBLIC = {("GET", "/"), ("POST", "/login"), ("POST", "/teacher/login")}
@@ -201,7 +203,7 @@ class ClassServer(Server):
         raw_name, code = str(form.get("name", "")), str(form.get("code", "")).strip().upper()
         if self._throttle.blocked(who):
             return _html(pages.login_page("too many wrong codes: wait a minute", raw_name), 429)
-        if not auth.hmac.compare_digest(code.encode(), self.secrets.code.upper().encode()):
+        if not hmac.compare_digest(code.encode(), self.secrets.code.upper().encode()):
             self._throttle.failed(who)
             return _html(pages.login_page("wrong class code", raw_name), 403)
         try:
@@ -277,7 +279,9 @@ class ClassServer(Server):
                 await old.end("opened elsewhere")
             if len(self.sessions) >= self.config.max_learners:
                 return web.Response(status=503, text="the class is full: try again later\n")
-            websocket = web.WebSocketResponse(heartbeat=15)
+            # A ping every 30 s (textual-serve: 15): a class server on 2 busy cores must not drop learners
+            # whose pong is a little late.
+            websocket = web.WebSocketResponse(heartbeat=30)
             session = self.sessions[info.key] = LearnerSession(info, websocket)
         try:
             await websocket.prepare(request)
@@ -392,7 +396,7 @@ class ClassServer(Server):
             return _html(pages.teacher_login_page("too many wrong passwords: wait a minute"), 429)
         form = await request.post()
         password = str(form.get("password", ""))
-        if not auth.hmac.compare_digest(password.encode(), self.secrets.teacher_password.encode()):
+        if not hmac.compare_digest(password.encode(), self.secrets.teacher_password.encode()):
             self._throttle.failed(who)
             return _html(pages.teacher_login_page("wrong password"), 403)
         response = web.HTTPSeeOther("/teacher")

@@ -84,6 +84,7 @@ class Learner:
         self.received = bytearray()
         self.screen = pyte.Screen(width, height)
         self._stream = pyte.ByteStream(self.screen)
+        self._fed = 0  # bytes of ``received`` the emulator has seen: it is fed when the screen is read
         self.closed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
         self._changed = asyncio.Event()
@@ -92,13 +93,27 @@ class Learner:
         async for message in self.ws:
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.received += message.data
-                self._stream.feed(message.data)
                 self._changed.set()
         self.closed.set()
         self._changed.set()
 
     def text(self) -> str:
+        if self._fed < len(self.received):
+            self._stream.feed(bytes(self.received[self._fed:]))
+            self._fed = len(self.received)
         return "\n".join(self.screen.display)
+
+    async def wait_for_output(self, text: str, timeout: float = 30.0) -> float:
+        """Seconds until ``text`` is in the output, escape sequences removed: cheaper than the emulator, and
+        enough for a first screen (drawn whole), not for updates (drawn as differences)."""
+        began = time.perf_counter()
+        async with asyncio.timeout(timeout):
+            while text not in screen_text(bytes(self.received)):
+                if self.closed.is_set():
+                    raise AssertionError(f"session closed before {text!r} showed")
+                self._changed.clear()
+                await self._changed.wait()
+        return time.perf_counter() - began
 
     async def wait_for(self, text: str, timeout: float = 30.0) -> float:
         """Seconds until ``text`` shows on the screen."""
