@@ -110,8 +110,15 @@ async def test_websocket_session_gets_the_tui_types_and_resumes_in_another_brows
         home = str(classroom.directory / "learners" / "dora").encode()
         assert b"HOME=" + home in environ and b"NETLAB_STATE_DIR=" + home in environ
 
+        # Dora passes a lab's first step (her netlab records it in her own progress store).
+        progress = ProgressStore(classroom.directory / "learners" / "dora" / "progress.json")
+        progress.mark_passed("tcp-first-exchange", "hello")
+        owner = os.stat(classroom.directory / "learners" / "dora")
+        for file in progress.path.parent.glob("progress.json*"):
+            os.chown(file, owner.st_uid, owner.st_gid)
+
         # The same learner from another browser: the first terminal ends, the new one gets a fresh netlab
-        # with the same home (so the same progress).
+        # with the same home, and her Labs pane shows where she was.
         await login(second, classroom.url, "DORA", classroom.code)
         again = await open_terminal(second, classroom.url)
         await asyncio.wait_for(terminal.closed.wait(), 20)
@@ -119,6 +126,8 @@ async def test_websocket_session_gets_the_tui_types_and_resumes_in_another_brows
         now = learner_pids(classroom.directory, "dora")
         assert len(now) == 1 and now != pids
         assert not os.path.exists(f"/proc/{pids[0]}")
+        await again.type("\x1b[F")  # End: the last tool, Labs
+        await again.wait_for("1/3", timeout=20)
         await again.close()
         deadline = time.monotonic() + 15
         while learner_pids(classroom.directory, "dora") and time.monotonic() < deadline:
