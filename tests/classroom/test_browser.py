@@ -51,3 +51,29 @@ async def _until(condition, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.1)
+
+
+async def test_teacher_dashboard_in_a_browser_shows_a_passed_step_within_two_seconds(classroom):
+    import time
+
+    from netlab_tui.labs.progress import ProgressStore
+
+    from ._class import client_session, login
+
+    async with client_session() as http:
+        await login(http, classroom.url, "yann", classroom.code)
+    async with chromium() as page:
+        await page.call("Page.navigate", url=classroom.url + "/teacher")
+        await page.wait_until("document.getElementById('password') !== null")
+        await page.evaluate(f"""(() => {{ document.getElementById('password').value = '{classroom.password}';
+            document.querySelector('form').submit(); return true; }})()""")
+        await page.wait_until("document.querySelector('#grid tr[data-learner=\"yann\"]') !== null")
+        store = ProgressStore(classroom.directory / "learners" / "yann" / "progress.json")
+        store.set_current("udp-datagrams", "hello")
+        passed = time.monotonic()
+        store.mark_passed("udp-datagrams", "hello")
+        await page.wait_until("document.querySelectorAll('#grid tr[data-learner=\"yann\"] .s.p').length === 1",
+                              timeout=2.0)
+        assert time.monotonic() - passed < 2.0
+        headers = await page.evaluate("[...document.querySelectorAll('#grid th.lab')].map(th => th.textContent)")
+        assert "udp-datagrams" in headers
