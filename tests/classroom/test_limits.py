@@ -41,3 +41,21 @@ async def test_an_idle_learner_is_stopped_and_can_come_back(small_class):
         back = await open_terminal(http, small_class.url)  # a reload: a new netlab for the same learner
         await back.wait_for("Tools", timeout=40)
         await back.close()
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="as root, learners still get their own uid")
+async def test_shared_network_keeps_the_machines_network_but_not_root():
+    import os
+
+    server = start_class("--shared-network")
+    try:
+        async with client_session() as http:
+            await login(http, server.url, "hal", server.code)
+            terminal = await open_terminal(http, server.url)
+            await terminal.wait_for("Tools", timeout=40)
+            [pid] = learner_pids(server.directory, "hal")
+            assert os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net")
+            assert os.stat(f"/proc/{pid}").st_uid not in (0, os.getuid())
+            await terminal.close()
+    finally:
+        server.stop()
