@@ -23,9 +23,21 @@ def in_learner_namespace(pid: int, *command: str, **kwargs) -> subprocess.Popen:
                              *command], **kwargs)
 
 
+CLIENT = """
+import socket, sys
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as sock:
+        sock.sendall(sys.argv[2].encode())
+        print(sock.recv(1024).decode())
+except OSError as exc:
+    sys.exit(f"{exc.strerror or exc}")
+"""
+
+
 def send(pid: int, port: int, message: str) -> subprocess.CompletedProcess:
-    process = in_learner_namespace(pid, sys.executable, "-m", "netlab_tui", "send", "tcp", "127.0.0.1", str(port),
-                                   message, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """A plain socket client (a learner's own script) run in the learner's namespace."""
+    process = in_learner_namespace(pid, sys.executable, "-I", "-c", CLIENT, str(port), message,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = process.communicate(timeout=30)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
@@ -66,7 +78,6 @@ async def test_learners_get_private_loopbacks(classroom):
             assert send(ann, only_ann, "still-ann").returncode == 0
             refused = send(ben, only_ann, "ben-knocks")
             assert refused.returncode != 0 and "refused" in refused.stderr.lower()
-            assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
 
             # Ben's echo server saw only Ben; the machine's own 127.0.0.1 has neither server.
             assert send(ben, fixed, "from-ben").returncode == 0
