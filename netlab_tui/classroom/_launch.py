@@ -64,28 +64,29 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 def make_reachable(paths: list[str], uid: int) -> None:
     """In a private mount namespace, let ``uid`` reach ``paths`` below folders it may not search.
 
-    A Python under ``/root/.pyenv`` or a class folder under a 0700 temporary folder: the closed folder is
-    covered (for this learner only) by an empty tmpfs into which only the needed sub-folder is bind-mounted,
-    so the learner reaches what netlab needs and sees nothing else of it.
+    A Python under ``/root/.pyenv`` or a class folder under a 0700 folder: the topmost closed folder is
+    covered (for this learner only) by an empty tmpfs in which each needed path is bind-mounted at its own
+    place, so the learner reaches what netlab needs and sees nothing else of the closed folder.
     """
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    wanted: dict[str, set[str]] = {}
-    for path in paths:
-        parts = os.path.realpath(path).split("/")[1:]
-        folder = "/"
-        for part in parts[:-1]:
+    plan: dict[str, list[str]] = {}
+    for path in sorted({os.path.realpath(p) for p in paths}, key=len):
+        if any(path.startswith(done + "/") for done in sum(plan.values(), [])):
+            continue  # inside a path already bound
+        parts = path.split("/")[1:]
+        for depth in range(len(parts)):
+            folder = "/" + "/".join(parts[:depth])
             st = os.stat(folder)
             if not st.st_mode & 0o001 and st.st_uid != uid:
-                wanted.setdefault(folder, set()).add(os.path.join(folder, part))
+                plan.setdefault(folder, []).append(path)
                 break
-            folder = os.path.join(folder, part)
-    handles = {child: os.open(child, os.O_PATH) for children in wanted.values() for child in children}
-    for folder in sorted(wanted, key=len):
+    handles = {path: os.open(path, os.O_PATH) for bound in plan.values() for path in bound}
+    for folder in sorted(plan, key=len):
         _mount("tmpfs", folder, "tmpfs", 0, "mode=0755,size=64k")
-        for child in sorted(wanted[folder]):
-            os.makedirs(child, mode=0o755, exist_ok=True)
-            _mount(f"/proc/self/fd/{handles[child]}", child, None, MS_BIND | MS_REC, None)
+        for path in plan[folder]:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{handles[path]}", path, None, MS_BIND | MS_REC, None)
     for fd in handles.values():
         os.close(fd)
 

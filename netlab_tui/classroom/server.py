@@ -136,8 +136,7 @@ class ClassServer(Server):
         return app
 
     async def on_startup(self, app: web.Application) -> None:
-        self.learners_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.learners_dir, 0o711)
+        self.learners_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self._on_ready is not None:
             self._on_ready()
 

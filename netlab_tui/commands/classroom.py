@@ -67,8 +67,8 @@ def handle(args: argparse.Namespace) -> int:
 
     directory = args.dir.expanduser().resolve()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        directory.chmod(0o711)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # learners reach their homes through
+        # their own mount namespace (classroom._launch.make_reachable), never through this folder's mode
     except OSError as exc:
         raise NetlabError(f"cannot use {directory} as the class folder: {exc.strerror or exc}") from None
     isolation = choose_network(args.shared_network)

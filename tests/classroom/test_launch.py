@@ -47,13 +47,16 @@ def test_as_root_the_learner_reaches_python_and_netlab_but_nothing_else_of_a_clo
     closed = Path(tempfile.mkdtemp(prefix="netlab-closed-"))  # 0700, like /root or pytest's tmp folders
     home = closed / "class" / "learners" / "ann"
     home.mkdir(parents=True)
+    (closed / "class").chmod(0o700)  # closed folders inside closed folders
+    (closed / "class" / "learners").chmod(0o700)
+    (closed / "class" / "learners" / "bob").mkdir()
     os.chown(home, uid, uid)
     (closed / "secret.txt").write_text("the teacher's")
-    script = ("import json, os, netlab_tui; print(json.dumps({'home': os.listdir(%r), 'closed': os.listdir(%r)}))"
-              % (str(home), str(closed)))
+    script = ("import json, os, netlab_tui; print(json.dumps({'home': os.listdir(%r), 'closed': os.listdir(%r), "
+              "'learners': os.listdir(%r)}))" % (str(home), str(closed), str(home.parent)))
     command = Isolation("root", drop_uid=True).launch_command([sys.executable, "-I", "-c", script], uid, uid, home)
     seen = run(command)
-    assert seen["home"] == [] and "secret.txt" not in seen["closed"]
+    assert seen["home"] == [] and "secret.txt" not in seen["closed"] and seen["learners"] == ["ann"]
     assert all(str(p) in command for p in needed_paths(home))
     shutil.rmtree(closed)
 
