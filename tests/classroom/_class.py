@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -47,6 +48,8 @@ class ClassProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        self.process.stdout.close()
+        shutil.rmtree(self.directory.parent, ignore_errors=True)
 
 
 def start_class(*extra: str, code: str = "TESTCODE") -> ClassProcess:

@@ -1,7 +1,7 @@
 """``netlab class`` on the command line: what it prints, what it keeps, what it refuses."""
 
 import json
-import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -10,6 +10,20 @@ from pathlib import Path
 
 from tests.classroom._class import free_port
 from tests.conftest import netlab_cmd
+
+
+def class_dir() -> Path:
+    base = Path(tempfile.mkdtemp(prefix="netlab-class-cli-"))
+    CREATED.append(base)
+    return base / "class"
+
+
+CREATED: list[Path] = []
+
+
+def teardown_module() -> None:
+    for base in CREATED:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def run_class(directory: Path, *extra: str, host: str = "127.0.0.1") -> tuple[str, str, int]:
@@ -22,7 +36,7 @@ def run_class(directory: Path, *extra: str, host: str = "127.0.0.1") -> tuple[st
 
 
 def test_class_prints_url_code_and_password_once_and_keeps_them_private():
-    directory = Path(tempfile.mkdtemp(prefix="netlab-class-cli-")) / "class"
+    directory = class_dir()
     out, err, code = run_class(directory)
     assert code == 0, err
     assert "learners open http://127.0.0.1:" in out and "with class code " in out
@@ -37,7 +51,7 @@ def test_class_prints_url_code_and_password_once_and_keeps_them_private():
 
 
 def test_class_warns_when_bound_beyond_loopback():
-    _, err, code = run_class(Path(tempfile.mkdtemp(prefix="netlab-class-cli-")) / "class", host="0.0.0.0")
+    _, err, code = run_class(class_dir(), host="0.0.0.0")
     assert code == 0 and "warning: serving beyond loopback" in err
 
 
@@ -49,7 +63,7 @@ def test_class_refuses_bad_options_in_one_line():
 
 
 def test_class_folder_that_cannot_be_made_is_one_line():
-    blocker = Path(tempfile.mkdtemp(prefix="netlab-class-cli-")) / "file"
+    blocker = class_dir().parent / "file"
     blocker.write_text("not a folder")
     result = subprocess.run(netlab_cmd("class", "--dir", str(blocker / "class"), "--port", str(free_port())),
                             capture_output=True, text=True, timeout=30)
