@@ -7,7 +7,9 @@ Nothing is ever put in a URL.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -16,6 +18,7 @@ import re
 import secrets
 import time
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,17 +124,35 @@ def _unb64(text: str) -> bytes:
 
 
 class Throttle:
-    """At most ``limit`` failed attempts per client address per ``window`` seconds (guessing the code)."""
+    """Slows down guessing: after ``limit`` failures from one address within ``window`` seconds, that
+    address's attempts are served one at a time, ``delay`` seconds each (right or wrong).
 
-    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
+    Never a lock-out: a whole class behind one NAT address still gets in, a few seconds later, even while
+    someone there keeps typing wrong codes.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 60.0, delay: float = 1.0) -> None:
+        self.limit, self.window, self.delay = limit, window, delay
         self._failures: dict[str, list[float]] = {}
+        self._queues: dict[str, asyncio.Lock] = {}
 
-    def blocked(self, who: str) -> bool:
+    def _throttled(self, who: str) -> bool:
         now = time.monotonic()
         recent = [t for t in self._failures.get(who, []) if now - t < self.window]
-        self._failures[who] = recent
+        if recent:
+            self._failures[who] = recent
+        else:
+            self._failures.pop(who, None)
         return len(recent) >= self.limit
+
+    @contextlib.asynccontextmanager
+    async def attempt(self, who: str) -> AsyncIterator[None]:
+        if not self._throttled(who):
+            yield
+            return
+        async with self._queues.setdefault(who, asyncio.Lock()):
+            await asyncio.sleep(self.delay)
+            yield
 
     def failed(self, who: str) -> None:
         self._failures.setdefault(who, []).append(time.monotonic())

@@ -200,11 +200,10 @@ class ClassServer(Server):
         who = request.remote or "?"
         form = await request.post()
         raw_name, code = str(form.get("name", "")), str(form.get("code", "")).strip().upper()
-        if self._throttle.blocked(who):
-            return _html(pages.login_page("too many wrong codes: wait a minute", raw_name), 429)
-        if not hmac.compare_digest(code.encode(), self.secrets.code.upper().encode()):
-            self._throttle.failed(who)
-            return _html(pages.login_page("wrong class code", raw_name), 403)
+        async with self._throttle.attempt(who):
+            if not hmac.compare_digest(code.encode(), self.secrets.code.upper().encode()):
+                self._throttle.failed(who)
+                return _html(pages.login_page("wrong class code", raw_name), 403)
         try:
             name, key = auth.learner_name(raw_name)
         except ValueError as exc:
@@ -223,8 +222,14 @@ class ClassServer(Server):
         raise response
 
     def _create_home(self, home: Path, name: str, index: int) -> None:
-        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        taken = set()
+        for other in self.learners_dir.glob("*/learner.json"):
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                taken.add(int(json.loads(other.read_text(encoding="utf-8"))["uid"]))
         uid = self.secrets.uid_base + index
+        while uid in taken:  # a learner's folder was removed by hand: never hand out a uid twice
+            uid += 1
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         (home / "learner.json").write_text(json.dumps({"name": name, "uid": uid, "joined": time.time()}),
                                            encoding="utf-8")
         if self.isolation.drop_uid:
@@ -391,13 +396,12 @@ class ClassServer(Server):
     # -- the teacher ----------------------------------------------------------------------------------------
     async def handle_teacher_login(self, request: web.Request) -> web.StreamResponse:
         who = request.remote or "?"
-        if self._throttle.blocked(who):
-            return _html(pages.teacher_login_page("too many wrong passwords: wait a minute"), 429)
         form = await request.post()
         password = str(form.get("password", ""))
-        if not hmac.compare_digest(password.encode(), self.secrets.teacher_password.encode()):
-            self._throttle.failed(who)
-            return _html(pages.teacher_login_page("wrong password"), 403)
+        async with self._throttle.attempt(who):
+            if not hmac.compare_digest(password.encode(), self.secrets.teacher_password.encode()):
+                self._throttle.failed(who)
+                return _html(pages.teacher_login_page("wrong password"), 403)
         response = web.HTTPSeeOther("/teacher")
         self._set_cookie(response, auth.TEACHER_COOKIE, self.signer.sign("teacher"))
         raise response

@@ -59,3 +59,13 @@ async def test_shared_network_keeps_the_machines_network_but_not_root():
             await terminal.close()
     finally:
         server.stop()
+
+
+async def test_guessing_the_code_is_slowed_down_but_the_class_still_gets_in(small_class):
+    async with client_session() as http:
+        for _ in range(10):
+            assert (await login(http, small_class.url, "fay", "WRONG")).status == 403
+        began = time.monotonic()
+        slowed = await asyncio.gather(*(login(http, small_class.url, "fay", "WRONG") for _ in range(2)))
+        assert [r.status for r in slowed] == [403, 403] and time.monotonic() - began >= 2.0  # one at a time, 1 s each
+        assert (await login(http, small_class.url, "fay", small_class.code)).status == 303  # never locked out

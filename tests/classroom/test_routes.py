@@ -84,6 +84,12 @@ async def test_learner_cookie_does_not_open_teacher_routes(classroom):
             assert (await http.get(classroom.url + path)).status == 403, path
         wrong = await http.post(classroom.url + "/teacher/login", data={"password": "guess"}, allow_redirects=False)
         assert wrong.status == 403 and auth.TEACHER_COOKIE not in wrong.cookies
+        forged = auth.CookieSigner("not the secret", classroom.code, classroom.password).sign("teacher")
+        as_learner = next(c.value for c in http.cookie_jar if c.key == auth.LEARNER_COOKIE)
+        for value in (forged, as_learner, "garbage"):
+            http.cookie_jar.update_cookies({auth.TEACHER_COOKIE: value}, response_url=aiohttp.client.URL(classroom.url))
+            for path in ("/teacher", "/teacher/progress.json"):
+                assert (await http.get(classroom.url + path)).status == 403, (path, value)
 
 
 async def test_cross_origin_websocket_is_refused(classroom):
