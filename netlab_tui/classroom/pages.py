@@ -71,6 +71,7 @@ td.name { font-weight: 600; white-space: nowrap; } td.num, td.when { color: #b7c
 .legend { color: #8fa5b3; font-size: 13px; display: flex; gap: 14px; margin-top: 12px; align-items: center; }
 .legend .s { display: inline-block; vertical-align: middle; margin-right: 4px; }
 .empty { color: #8fa5b3; padding: 30px 0; }
+button.quiet { margin: 0; width: auto; padding: 4px 12px; background: #1f3543; font-size: 13px; }
 """
 
 _DASH_SCRIPT = r"""
@@ -118,7 +119,9 @@ tick();
 def dashboard_page(learner_url: str, code: str) -> str:
     return _page("netlab class — dashboard", f"""
 <header><h1>netlab class</h1><span class="meta">learners join at <b>{escape(learner_url)}</b> with code
-<b>{escape(code)}</b></span><span class="meta" id="meta"></span><span id="stale"></span></header>
+<b>{escape(code)}</b></span><span class="meta" id="meta"></span><span id="stale"></span>
+<form method="post" action="/teacher/logout" style="margin-left:auto"><button class="quiet" type="submit">Log out</button>
+</form></header>
 <table id="grid"></table>
 <div class="legend"><span><span class="s p"></span>passed</span><span><span class="s c"></span>current step</span>
 <span><span class="s"></span>not yet</span><span><span class="dot on"></span>online</span></div>

@@ -31,6 +31,10 @@ def screen_text(data: bytes) -> str:
     return ANSI.sub(b"", data).decode("utf-8", "replace")
 
 
+class ClassRefused(RuntimeError):
+    """``netlab class`` did not start (e.g. no network namespaces for learners here)."""
+
+
 @dataclass
 class ClassProcess:
     process: subprocess.Popen
@@ -63,6 +67,11 @@ def start_class(*extra: str, code: str = "TESTCODE") -> ClassProcess:
          "--code", code, *extra],
         stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True)
     lines = [process.stdout.readline() for _ in range(3)]
+    if not all(lines):
+        process.wait(20)
+        problem = log.read_text(errors="replace").strip()
+        shutil.rmtree(base, ignore_errors=True)
+        raise ClassRefused(problem or f"netlab class exited with status {process.returncode}")
     password = next((m.group(1) for line in lines if (m := re.search(r"password (\S+)", line))), "")
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20

@@ -8,11 +8,12 @@ import time
 import pytest
 
 from ._class import client_session, learner_pids, login, open_terminal, start_class
+from .conftest import start_or_skip
 
 
 @pytest.fixture(scope="module")
 def small_class():
-    server = start_class("--max-learners", "1", "--idle-timeout", "0.08")  # about 5 s
+    server = start_or_skip("--max-learners", "1", "--idle-timeout", "0.08")  # about 5 s
     yield server
     server.stop()
 

@@ -173,6 +173,10 @@ async def test_teacher_dashboard_and_progress_json_follow_a_step_within_two_seco
         assert record["current"] == lab["steps"][1]["id"] and record["hints_used"] == 2
         # The learner's cookie still opens nothing of the teacher's.
         assert (await learner.get(classroom.url + "/teacher/progress.json")).status == 403
+        # The dashboard's Log out button.
+        out = await teacher.post(classroom.url + "/teacher/logout", allow_redirects=False)
+        assert out.status == 303
+        assert (await teacher.get(classroom.url + "/teacher/progress.json")).status == 401
 
 
 def test_class_secrets_file_is_private(classroom):
