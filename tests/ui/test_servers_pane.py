@@ -8,6 +8,7 @@ import socket
 
 from textual.widgets import DataTable, Input, Select, Static
 
+from netlab_tui.engine.core.sessions import SessionStatus
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.servers_pane import ServersPane
 from tests.ui.helpers import SIZE, wait_for
@@ -44,7 +45,7 @@ async def test_greet_with_a_custom_greeting_started_from_the_form():
         assert greeting.value == "Recu: "  # the course's default, visible
         greeting.value = "Coucou "
         await pilot.click("#server-start")
-        await wait_for(pilot, lambda: servers(app))
+        await wait_for(pilot, lambda: servers(app) and servers(app)[0].status is SessionStatus.RUNNING)
         server = servers(app)[0]
         assert server.kind == "tcp-greet"
 
@@ -76,7 +77,7 @@ async def test_contact_db_option_and_options_kept_per_kind(tmp_path):
         await choose_kind(pilot, app, "contact")
         assert app.query_one("#server-opt-db", Input).value == str(db)
         await pilot.click("#server-start")
-        await wait_for(pilot, lambda: servers(app))
+        await wait_for(pilot, lambda: servers(app) and servers(app)[0].status is SessionStatus.RUNNING)
         server = servers(app)[0]
 
         def ask():
@@ -144,7 +145,7 @@ async def test_client_button_opens_the_right_client_on_the_selected_server():
         await choose_kind(pilot, app, "udp-echo")
         app.query_one("#server-host", Input).value = "0.0.0.0"
         await pilot.click("#server-start")
-        await wait_for(pilot, lambda: servers(app))
+        await wait_for(pilot, lambda: servers(app) and servers(app)[0].status is SessionStatus.RUNNING)
         table = app.query_one("#servers-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 1)
         await pilot.click("#server-client")

@@ -1,7 +1,7 @@
 """The README's dashboard screenshot: a real ``netlab class``, a few learners, a teacher in headless Chromium.
 
-Run with ``./dev screenshots`` (or ``.venv/bin/python scripts/screenshot_class_dashboard.py``); writes
-``screenshots/class-dashboard.png``. Learners log in over HTTP and two of them open their netlab (so they show
+Run with ``.venv/bin/python screenshots/make_class_dashboard.py``; writes ``screenshots/class-dashboard.png``
+(a PNG: the dashboard is a web page, drawn by a real browser, unlike the TUI's SVGs). Learners log in over HTTP and two of them open their netlab (so they show
 online); their lab progress is recorded through each learner's own progress store, as their netlab records it
 when a step passes.
 """
