@@ -8,6 +8,7 @@ when a step passes.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import time
@@ -33,8 +34,7 @@ CLASS = {
 }
 
 
-async def main() -> None:
-    out = ROOT / "screenshots" / "class-dashboard.png"
+async def main(out: Path) -> None:
     server = start_class(code="RESEAU")
     outline = lab_outline()
     try:
@@ -69,8 +69,10 @@ async def main() -> None:
                 await terminal.close()
     finally:
         server.stop()
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots", help="folder to write into")
+    asyncio.run(main(parser.parse_args().out / "class-dashboard.png"))
