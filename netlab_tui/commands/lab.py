@@ -54,9 +54,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     lang(p)
     p.set_defaults(handler=handle_show)
 
-    p = actions.add_parser("validate", help="check lab files; every problem with file:line")
-    p.add_argument("paths", metavar="PATH", nargs="*",
-                   help="lab.md files or lab folders (default: every lab netlab ships)")
+    p = actions.add_parser(
+        "validate", help="check lab files; every problem with file:line",
+        description="Check lab files without running them; with --prove, also run each lab three ways: its "
+                    "starter must fail every scripted step, its solution must pass every step, and each file "
+                    "of its wrong/ folder must fail its step with the diagnosis the lab declares.")
+    p.add_argument("paths", metavar="ID|PATH", nargs="*",
+                   help="lab ids, lab.md files or lab folders (default: every lab netlab ships)")
+    p.add_argument("--prove", action="store_true",
+                   help="run the starter, the known mistakes (wrong/) and the solution of each lab")
     p.set_defaults(handler=handle_validate)
 
     p = actions.add_parser(
@@ -161,20 +167,43 @@ def handle_validate(args: argparse.Namespace) -> int:
             files += found
         elif path.is_file():
             files.append(path)
+        elif "/" not in str(path) and (CONTENT_DIR / str(path) / "lab.md").is_file():
+            files.append(CONTENT_DIR / str(path) / "lab.md")  # a shipped lab's id
         else:
-            print(f"netlab: no such file or folder: {path}", file=sys.stderr)
+            print(f"netlab: no such lab, file or folder: {path}", file=sys.stderr)
             return 1
     count = 0
     for file in files:
-        for problem in check_lab(file):
+        problems = check_lab(file)
+        for problem in problems:
             print(problem)
             count += 1
+        if args.prove and not problems:
+            count += _prove(file)
     plural = "s" if len(files) != 1 else ""
+    proven = " proven" if args.prove else ""
     if count:
         print(f"{count} problem{'s' if count != 1 else ''} in {len(files)} lab{plural}", file=sys.stderr)
         return 1
-    print(f"{len(files)} lab{plural} OK", file=sys.stderr)
+    print(f"{len(files)} lab{plural} OK{proven}", file=sys.stderr)
     return 0
+
+
+def _prove(file: Path) -> int:
+    """Run one lab three ways (see labs/prove.py); the number of problems printed."""
+    from netlab_tui.labs.parser import parse_lab
+    from netlab_tui.labs.prove import prove_lab
+
+    lab = parse_lab(file)
+    missing = missing_requirements(lab)
+    if missing:
+        print(f"{file}:1: cannot prove {lab.id}: it needs {', '.join(missing)} (see `netlab doctor`)")
+        return 1
+    print(f"proving {lab.id}", file=sys.stderr)
+    problems = run(prove_lab(lab, report=lambda line: print(line, file=sys.stderr)))
+    for problem in problems:
+        print(problem)
+    return len(problems)
 
 
 def handle_reset(args: argparse.Namespace) -> int:

@@ -180,7 +180,7 @@ def measure(matcher, event: TrafficEvent, ctx) -> Miss:
         for path, expected in matcher.meta.items():
             found, value = json_path(meta, path)
             if not found or not same_value(value, ctx.render_value(expected)):
-                fields["meta"] = f"{path}={value!r}, not {ctx.render_value(expected)!r}" if found else \
+                fields["meta"] = f"{path}={value!r}, {path}={ctx.render_value(expected)!r}" if found else \
                     f"no {path}"
                 cost += 1
                 break
@@ -223,8 +223,13 @@ def describe_miss(matcher, miss: Miss, ctx) -> Diagnosis:
         return Diagnosis("wrong-port", f"{who} {theirs}, the {server} server is on {address}")
     if "server" in fields and len(fields) == 1:
         return Diagnosis("wrong-server", f"{saw} at {event.source}, not at the {server} server")
-    if "payload" in fields and set(fields) <= {"payload"}:
-        return Diagnosis("wrong-bytes", f"{saw}{_where(matcher, ctx)} — {fields['payload']}", miss.tags)
+    if fields.keys() & {"payload", "meta"} and set(fields) <= {"payload", "meta"}:
+        what = "; ".join(fields[k] for k in ("meta", "payload") if k in fields)
+        if "payload" not in fields and event.kind in ("request", "response"):
+            saw = f"saw a {event.kind} with {fields['meta'].split(',')[0]}"
+            what = fields["meta"].split(", ", 1)[1] if ", " in fields["meta"] else fields["meta"]
+            return Diagnosis("wrong-bytes", f"{saw}{_where(matcher, ctx)} — {what} expected", miss.tags)
+        return Diagnosis("wrong-bytes", f"{saw}{_where(matcher, ctx)} — {what}", miss.tags)
     if "direction" in fields and set(fields) <= {"direction"}:
         actual, expected = fields["direction"].split("|")
         names = {"in": "in (received)", "out": "out (sent)", "none": "without a direction"}
@@ -241,7 +246,7 @@ def describe_miss(matcher, miss: Miss, ctx) -> Diagnosis:
             parts.append(f"at {value}, not at the {server} server")
         else:
             parts.append(value)
-    kind = "wrong-bytes" if "payload" in fields else "wrong-server" if "server" in fields else \
+    kind = "wrong-bytes" if fields.keys() & {"payload", "meta"} else "wrong-server" if "server" in fields else \
         "wrong-direction" if "direction" in fields else "wrong-kind"
     return Diagnosis(kind, f"nearest: {saw}{'' if 'server' in fields else _where(matcher, ctx)} — "
                            + "; ".join(parts), miss.tags)

@@ -30,10 +30,21 @@ def lab_env(tmp_path):
 
 
 @pytest.mark.parametrize("lab_id", LAB_IDS)
-def test_every_lab_is_solved_by_its_reference_solution(lab_id, lab_env):
+def test_every_lab_is_proven(lab_id, lab_env):
+    """Its starter fails every scripted step, its solution passes every step, each wrong/ file fails its step
+    with the diagnosis the lab declares — one run of the lab's servers for the three."""
     missing = missing_requirements(find_lab(lab_id))
     if missing:
         pytest.skip(f"{lab_id} needs {', '.join(missing)} (CI installs it)")
+    result = run_netlab("lab", "validate", "--prove", lab_id, timeout=300, env=lab_env)
+    assert result.returncode == 0, f"{lab_id}: {result.stdout.decode()}{result.stderr.decode()}"
+    err = result.stderr.decode()
+    assert f"the solution passes all {len(find_lab(lab_id).steps)} steps" in err and "1 lab OK proven" in err
+    assert not (Path(lab_env["NETLAB_STATE_DIR"]) / "progress.json").exists()  # proving is not learning
+
+
+def test_solve_prints_the_lab_events_as_json(lab_env):
+    lab_id = "tcp-first-exchange"
     result = run_netlab("lab", "solve", lab_id, "--json", timeout=240, env=lab_env)
     events = [json.loads(line) for line in result.stdout.decode().splitlines()]
     failed = [e["meta"] for e in events if e["kind"] == "step" and e["meta"].get("status") == "failed"]
@@ -52,8 +63,29 @@ def test_solve_fails_with_details_when_the_solution_is_wrong(tmp_path, lab_env):
     out = result.stdout.decode()
     assert result.returncode == 1
     assert "✗ 3/3 Read until the end: the recv loop" in out
-    assert "receive_all.py's stdout does not contain 'received 50000 bytes' (it printed 'received " in out
+    assert "receive_all.py printed 'received " in out and "'received 50000 bytes' expected" in out
     assert "NOT solved: 0/1 steps passed" in out
+
+
+def test_prove_refuses_a_lab_whose_starter_passes_and_a_mistake_diagnosed_otherwise(tmp_path, lab_env):
+    lab = tmp_path / "tcp-first-exchange"
+    shutil.copytree(find_lab("tcp-first-exchange").directory, lab)
+    shutil.copy(lab / "solution" / "client.py", lab / "starter" / "client.py")  # the starter already passes
+    text = (lab / "lab.md").read_text()
+    text = text.replace('file = "receive_once.py"\nreplaces = "receive_all.py"\ndiagnosis = "wrong-output"',
+                        'file = "receive_once.py"\nreplaces = "receive_all.py"\ndiagnosis = "no-traffic"')
+    (lab / "lab.md").write_text(text)
+    (lab / "wrong" / "stray.py").write_text("print('never declared')\n")
+    static = run_netlab("lab", "validate", str(lab), env=lab_env)
+    assert static.returncode == 1 and "wrong/stray.py is not named by any lab:wrong block" in static.stdout.decode()
+    (lab / "wrong" / "stray.py").unlink()
+    result = run_netlab("lab", "validate", "--prove", str(lab), timeout=240, env=lab_env)
+    out = result.stdout.decode()
+    assert result.returncode == 1
+    assert f"{lab}/starter/client.py:" in out and "step 2 (bytes): the starter already passes it" in out
+    assert f"{lab}/wrong/receive_once.py:" in out
+    assert "step 3 (recv-loop): fails, but is diagnosed wrong-output, not no-traffic" in out
+    assert "reference solution fails" not in out
 
 
 def test_list_show_and_validate(lab_env):
