@@ -85,6 +85,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     lang(p)
     p.set_defaults(handler=handle_solve)
 
+    p = actions.add_parser(
+        "open", help="open the TUI with a lab's panel on its current step",
+        description="Open netlab's TUI with the lab beside the tools, on the step you reached (the same progress "
+                    "and workspace as `netlab lab run`).")
+    p.add_argument("lab", metavar="ID", help="a lab id (see `netlab lab list`) or a lab.md path")
+    p.add_argument("--workspace", metavar="DIR", help="where your files go (default: netlab's data dir)")
+    lang(p)
+    p.set_defaults(handler=handle_open)
+
+    p = actions.add_parser(
+        "progress", help="per lab and step: passed, hints used, tries, time spent",
+        description="Your progress in every lab you opened, step by step: when it passed, hints revealed, tries "
+                    "(script runs and wrong answers) and time spent. --json prints the same for a teacher's "
+                    "dashboard.")
+    p.add_argument("labs", metavar="ID", nargs="*", help="only these labs (default: every lab)")
+    p.add_argument("--json", action="store_true", help="one JSON array: a lab per item, its steps inside")
+    p.set_defaults(handler=handle_progress)
+
     p = actions.add_parser("reset", help="forget your progress in a lab and restore its starter files")
     p.add_argument("lab", metavar="ID")
     p.add_argument("--keep-files", action="store_true", help="forget the progress only; leave the workspace")
@@ -219,6 +237,79 @@ def handle_reset(args: argparse.Namespace) -> int:
         if backup is not None:
             print(f"your previous files are kept in {backup}")
         print(f"starter files restored in {workspace.path}")
+    return 0
+
+
+# -- open / progress -----------------------------------------------------------------------------------
+def handle_open(args: argparse.Namespace) -> int:
+    lab = find_lab(args.lab, preferred_language(args.lang))
+    missing = missing_requirements(lab)
+    if missing:
+        raise NetlabError(f"lab {lab.id} needs {', '.join(missing)}, which is not installed (see `netlab doctor`)")
+    from netlab_tui.ui.app import NetlabApp
+    from netlab_tui.ui.widgets.lab_panel import open_lab_panel
+
+    workspace = Workspace(lab, args.workspace)
+
+    class LabApp(NetlabApp):
+        """netlab with one lab opened as it starts."""
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.call_after_refresh(self._open_lab)
+
+        async def _open_lab(self) -> None:
+            await open_lab_panel(self, lab, workspace=workspace)
+
+    return int(LabApp().run() or 0)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def handle_progress(args: argparse.Namespace) -> int:
+    progress = ProgressStore()
+    if progress.warning:
+        print(f"netlab: {progress.warning}", file=sys.stderr)
+    labs, _broken = load_labs("en")
+    by_id = {lab.id: lab for lab in labs}
+    wanted = args.labs or [lab.id for lab in labs if lab.id in progress.lab_ids()] + \
+        [i for i in progress.lab_ids() if i not in by_id]
+    for lab_id in args.labs:
+        if lab_id not in by_id and lab_id not in progress.lab_ids():
+            raise NetlabError(f"no lab {lab_id!r} (see `netlab lab list`)")
+    rows = []
+    for lab_id in wanted:
+        lab = by_id.get(lab_id)
+        record = progress.lab(lab_id)
+        step_ids = [s.id for s in lab.steps] if lab else sorted(
+            set(record.get("passed", {})) | set(record.get("tries", {})) | set(record.get("time", {})))
+        steps = progress.summary(lab_id, step_ids)
+        if lab:
+            for row, step in zip(steps, lab.steps, strict=True):
+                row["title"] = step.title
+        rows.append({"id": lab_id, "title": lab.title if lab else lab_id, "current": record.get("current"),
+                     "completed": record.get("completed"), "started": record.get("started"),
+                     "passed": sum(1 for r in steps if r["passed"]), "steps": steps})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print("no progress yet: `netlab lab list` shows the labs, `netlab lab open ID` starts one")
+        return 0
+    for row in rows:
+        done = "complete" if row["completed"] else f"{row['passed']}/{len(row['steps'])} steps"
+        print(f"{row['id']} — {row['title']} ({done})")
+        for number, step in enumerate(row["steps"], 1):
+            mark = PASS if step["passed"] else (WAIT if step["step"] != row["current"] else "▸")
+            print(f"  {mark} {number}. {step.get('title', step['step'])[:48]:<48} hints {step['hints']:>2}  "
+                  f"tries {step['tries']:>3}  time {_duration(step['seconds']):>7}")
     return 0
 
 
@@ -463,11 +554,12 @@ class _RunView:
             if action.command:
                 out.line(f"  → {runner.render(action.label)}:  {runner.command_line(action.command)}")
         for hint in runner.shown_hints:
-            out.markdown("Hint: " + runner.render(hint.text))
+            out.markdown(("Solution: " if hint.solution else "Hint: ") + runner.render(hint.text))
         for question in step.questions:
             self._ask(question)
-        if step.hints:
-            out.line(f"  ({len(step.hints)} hint{'s' if len(step.hints) != 1 else ''} available: type `hint`)")
+        if runner.hint_count:
+            count = runner.hint_count
+            out.line(f"  ({count} hint{'s' if count != 1 else ''} available: type `hint`)")
         if not step.checked:
             out.line("  (nothing to check here: type `next` when you are ready)")
         self._last = None
@@ -509,6 +601,9 @@ class _RunView:
             for check in status.checks:
                 detail = "" if check.passed else f" — {check.detail}"
                 self.out.line(f"  {PASS if check.passed else WAIT} {check.title}{detail}")
+                if not check.passed and not status.running:
+                    for line in self.runner.ladder(check):
+                        self.out.line(f"      {line}")
         if status.passed and self._announced_pass != status.index:
             self._announced_pass = status.index
             last = status.index + 1 >= len(self.runner.lab.steps)
@@ -536,8 +631,14 @@ class _RunView:
                 self.show_step()
         elif word in ("h", "hint"):
             hint = runner.reveal_hint()
-            self.out.markdown(f"Hint {runner.hints_shown}/{len(runner.step.hints)}: {runner.render(hint.text)}"
-                              if hint else "No more hints for this step.")
+            if hint is None:
+                self.out.line("No more hints for this step.")
+            elif hint.solution:
+                self.out.markdown(f"Solution: {runner.render(hint.text)}")
+            else:
+                shown = sum(1 for h in runner.shown_hints if not h.solution)
+                fits = " (for what went wrong just now)" if runner.hint_fits(hint) else ""
+                self.out.markdown(f"Hint {shown}/{runner.hint_count}{fits}: {runner.render(hint.text)}")
         elif word in ("c", "check", "r", "run"):
             self._last = None
             if runner.step.scripts:

@@ -312,3 +312,75 @@ def diagnose_output(label: str, stream: str, output: str, wanted: str) -> Diagno
         return Diagnosis("wrong-output", f"{label}'s {stream} does not contain {_q(wanted)} "
                                          f"(it printed {_q(output.strip(), 60)})")
     return Diagnosis("wrong-output", f"{label} printed {_q(line)} — {_q(wanted)} expected; {how}", tags)
+
+
+# -- expected vs observed exchange (sequence checks) ----------------------------------------------------
+LADDER_EVENTS = 12  # observed events drawn at most
+
+
+def _expected_events(condition, ctx) -> list[TrafficEvent]:
+    events = []
+    for number, matcher in enumerate(condition.matchers, 1):
+        if matcher.text:
+            payload: bytes | None = " ".join(ctx.render(t) for t in matcher.text).encode()
+        elif matcher.hex:
+            payload = bytes.fromhex(matcher.hex)
+        elif matcher.json:
+            payload = ("{" + ", ".join(f'"{k}": {ctx.render_value(v)!r}' for k, v in matcher.json.items())
+                       + "}").encode()
+        elif matcher.regex:
+            payload = f"/{ctx.render(matcher.regex)}/".encode()
+        else:
+            payload = None
+        kind = matcher.kind[0] if matcher.kind else ("data" if payload is not None else "event")
+        meta = {k: ctx.render_value(v) for k, v in matcher.meta.items()} or None
+        address = ctx.variables.get(f"{matcher.server}.address") if matcher.server else None
+        events.append(TrafficEvent(source=matcher.server or "?", proto=matcher.proto[0] if matcher.proto else "tcp",
+                                   kind=kind, direction=None if matcher.direction in (None, "none") else
+                                   matcher.direction, local=address or matcher.server or "server", peer="client",
+                                   conn="expected", payload=payload, meta=meta,
+                                   message=", ".join(f"{k}={v}" for k, v in (meta or {}).items()) or None,
+                                   ts=0.0, seq=number))
+    return events
+
+
+def _plain(view, marks: dict[int, str]) -> list[str]:
+    lines = []
+    for index, (segments, seq) in enumerate(zip(view.lines, view.seqs, strict=False)):
+        text = "".join(s[0] for s in segments)[11:]  # no time column: the two ladders line up by step
+        lines.append(f"{marks.get(seq, '  ') if seq is not None else '  '}{text}" if index > 0 else f"  {text}")
+    return lines
+
+
+def ladder(condition, ctx, width: int = 46) -> list[str]:
+    """The expected exchange above the observed one, as flow-graph ladders; ✗ marks the first divergence."""
+    from netlab_tui.engine.inspect.conversations import flow_graph
+
+    events, progress = condition.observed(ctx)
+    expected = _expected_events(condition, ctx)
+    marks = {e.seq: ("✓ " if n < progress else "✗ " if n == progress else "  ") for n, e in enumerate(expected)}
+    graph_width = max(44, width + 11)
+    lines = [f"expected ({len(expected)} events, in order):"]
+    lines += _plain(flow_graph(expected, "expected", width=graph_width), marks)
+    conn = None
+    if progress:
+        conn = next((e.conn for e in events if condition.matchers[0].matches(e, ctx) and e.conn), None)
+    else:
+        miss = nearest(condition.matchers[0], ctx.events, ctx)
+        conn = miss.event.conn if miss is not None else None
+    if conn is None:
+        return [*lines, "observed: nothing on the wire yet"]
+    chosen = [e for e in ctx.events if e.conn == conn][:LADDER_EVENTS]
+    observed_marks: dict[int, str] = {}
+    count = 0
+    for event in chosen:
+        if count < len(condition.matchers) and condition.matchers[count].matches(event, ctx):
+            observed_marks[event.seq] = "✓ "
+            count += 1
+    after = [e for e in chosen if e.seq > max(observed_marks, default=-1)]
+    if after and count < len(condition.matchers):
+        miss = nearest(condition.matchers[count], after, ctx)  # where it went another way
+        observed_marks[(miss.event if miss is not None else after[0]).seq] = "✗ "
+    lines.append(f"observed on {conn} ({count} of {len(expected)} matched):")
+    lines += _plain(flow_graph(chosen, conn, width=graph_width), observed_marks)
+    return lines

@@ -593,6 +593,21 @@ class LabRunner:
             default_script=scripts[0] if len(scripts) == 1 else None, index=index,
         )
 
+    def ladder(self, check: CheckStatus) -> list[str]:
+        """For a failing sequence check: the expected exchange and the observed one (diagnose.ladder)."""
+        from .checks import SequenceCondition
+        from .diagnose import ladder
+
+        if check.passed:
+            return []
+        spec = next((c for c in self.step.checks if self.render(c.title) == check.title), None)
+        if spec is None or not isinstance(spec.condition, SequenceCondition):
+            return []
+        try:
+            return ladder(spec.condition, self._context())
+        except UndefinedVariable:
+            return []
+
     def evaluate(self) -> StepStatus:
         """Judge the step's checks now; records and announces a pass."""
         started = time.perf_counter()

@@ -129,3 +129,23 @@ def test_output_near_miss_for_identical_looking_lines():
 
     diagnosis = diagnose_output("client.py", "stdout", "Echo: Hello, netlab\n", "echo: Hello, netlab")
     assert diagnosis.fits("case") and "'Echo: Hello, netlab'" in diagnosis.sentence
+
+
+async def test_sequence_ladder_marks_the_first_divergence(journal, registry, tmp_path):
+    lab = find_lab("tcp-first-exchange")
+    runner = LabRunner(lab, journal, registry, workspace=Workspace(lab, tmp_path / "ws"))
+    await runner.start(step=0, run=False)
+    try:
+        client = await registry.start(TcpClient(journal, "127.0.0.1", runner.servers["echo"].port))
+        await client.send(b"hello")
+        await settle(journal, lambda e: e.direction == "out" and e.source == runner.servers["echo"].name)
+        sequence = runner.evaluate().checks[1]
+        lines = runner.ladder(sequence)
+    finally:
+        await runner.stop()
+    text = "\n".join(lines)
+    assert lines[0] == "expected (2 events, in order):" and "observed on tcp-" in text
+    expected_part, observed_part = text.split("observed on")
+    assert any(line.startswith("✗") and '"Hello"' in line for line in expected_part.splitlines())
+    assert any(line.startswith("✗") and '"hello"' in line for line in observed_part.splitlines())
+    assert runner.ladder(runner.status.checks[0]) == []  # an event check has no ladder
