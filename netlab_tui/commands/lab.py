@@ -594,7 +594,8 @@ class _RunView:
         if status.running:
             self._ran = True
             return
-        key = (status.index, tuple((c.title, c.passed) for c in status.checks))
+        key = (status.index, tuple((c.title, c.passed, c.diagnosis.sentence if c.diagnosis else None)
+                                   for c in status.checks))
         if key != self._last or self._ran:  # when a check changes or a run ends, not at every event
             self._last = key
             self._ran = False

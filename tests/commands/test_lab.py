@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -152,7 +153,7 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
     workspace = tmp_path / "ws"
     lab = find_lab("tcp-first-exchange")
     process = subprocess.Popen(
-        netlab_cmd("lab", "run", "tcp-first-exchange", "--step", "bytes", "--workspace", str(workspace)),
+        netlab_cmd("lab", "run", "tcp-first-exchange", "--step", "hello", "--workspace", str(workspace)),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, **lab_env}, text=True, bufsize=1)
     seen: list[str] = []
@@ -174,6 +175,19 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
         raise AssertionError(f"never saw {needle!r} in:\n{''.join(seen)}")
 
     try:
+        read_until("The echo server listens on")
+        port = re.search(r"127\.0\.0\.1:(\d+)", seen[-1]).group(1)
+        read_until("Step 1/3")
+        # From another terminal, the wrong case first: the check names what it saw.
+        sent = run_netlab("send", "tcp", "127.0.0.1", port, "hello", env=lab_env)
+        assert sent.returncode == 0, sent.stderr
+        read_until("saw 'hello' at echo — 'Hello' expected; the case differs")
+        process.stdin.write("hint\n")
+        read_until("Hint 1/3 (for what went wrong just now)")
+        assert "compares bytes exactly" in seen[-1] or "compares bytes exactly" in lines.get(timeout=5)
+        assert run_netlab("send", "tcp", "127.0.0.1", port, "Hello", env=lab_env).returncode == 0
+        read_until("step 1 passed!")
+        process.stdin.write("next\n")
         read_until("Step 2/3")
         read_until("TypeError: a bytes-like object is required")  # the starter, run once on entry
         process.stdin.write("hint\n")
@@ -195,8 +209,19 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
         process.stderr.close()
         process.stdin.close()
     store = ProgressStore(Path(lab_env["NETLAB_STATE_DIR"]) / "progress.json")
-    assert store.passed_steps("tcp-first-exchange") == {"bytes"}
+    assert store.passed_steps("tcp-first-exchange") == {"hello", "bytes"}
     assert store.hints_shown("tcp-first-exchange", "bytes") == 1
+    # What a teacher's dashboard reads: per step, passed, hints, tries, time spent.
+    report = run_netlab("lab", "progress", "--json", env=lab_env)
+    assert report.returncode == 0, report.stderr
+    (row,) = json.loads(report.stdout)
+    assert row["id"] == "tcp-first-exchange" and row["passed"] == 2 and row["current"] == "bytes"
+    hello, bytes_step, recv = row["steps"]
+    assert hello["step"] == "hello" and hello["passed"] and hello["hints"] == 1 and hello["seconds"] > 0
+    assert bytes_step["passed"] and bytes_step["hints"] == 1 and bytes_step["tries"] >= 2  # starter, then fixed
+    assert bytes_step["seconds"] > 0 and recv["passed"] is None and recv["tries"] == 0
+    text = run_netlab("lab", "progress", env=lab_env).stdout.decode()
+    assert "tcp-first-exchange — First TCP exchange" in text and "hints  1" in text and "tries" in text
 
 
 def test_a_non_editable_install_ships_and_lists_every_lab(tmp_path):
