@@ -251,11 +251,14 @@ def handle_open(args: argparse.Namespace) -> int:
 
     workspace = Workspace(lab, args.workspace)
 
+    import netlab_tui.ui.app as app_module
+
     class LabApp(NetlabApp):
         """netlab with one lab opened as it starts."""
 
-        def on_mount(self) -> None:
-            super().on_mount()
+        CSS_PATH = str(Path(app_module.__file__).parent / NetlabApp.CSS_PATH)  # relative to NetlabApp, not here
+
+        def on_mount(self) -> None:  # Textual calls NetlabApp.on_mount too (every class of the MRO)
             self.call_after_refresh(self._open_lab)
 
         async def _open_lab(self) -> None:

@@ -234,7 +234,7 @@ workspace shown at the top — and watch the checks turn ✓.
         if following is not None and following.solution:
             hint_button.label = "Solution"
         elif following is not None and runner.hint_fits(following):
-            hint_button.label = f"Hint {shown + 1}/{count} ★"  # ★: it answers what went wrong just now
+            hint_button.label = f"Hint {shown + 1}/{count}★"  # ★: it answers what went wrong just now
         else:
             hint_button.label = f"Hint {min(shown + 1, count)}/{count}" if count else "Hint"
 
