@@ -246,10 +246,13 @@ def handle_open(args: argparse.Namespace) -> int:
     missing = missing_requirements(lab)
     if missing:
         raise NetlabError(f"lab {lab.id} needs {', '.join(missing)}, which is not installed (see `netlab doctor`)")
+    return int(build_open_app(lab, Workspace(lab, args.workspace)).run() or 0)
+
+
+def build_open_app(lab: Lab, workspace: Workspace):
+    """The TUI with ``lab`` opened beside the tools as it starts (progress and workspace as `lab run`)."""
     from netlab_tui.ui.app import NetlabApp
     from netlab_tui.ui.widgets.lab_panel import open_lab_panel
-
-    workspace = Workspace(lab, args.workspace)
 
     import netlab_tui.ui.app as app_module
 
@@ -264,7 +267,7 @@ def handle_open(args: argparse.Namespace) -> int:
         async def _open_lab(self) -> None:
             await open_lab_panel(self, lab, workspace=workspace)
 
-    return int(LabApp().run() or 0)
+    return LabApp()
 
 
 def _duration(seconds: float) -> str:
@@ -426,6 +429,7 @@ RUN_HELP = """commands:
   hint (h)          reveal the next hint         check (c)  re-run your script and the checks now
   status (s)        show the step's checks       show       print the step's text again
   answer TEXT (a)   answer the step's question (any other line is taken as an answer, too)
+  restart           forget your progress in this lab and go back to step 1 (your files stay)
   quit (q)          stop the lab (progress is saved)"""
 
 
@@ -491,6 +495,10 @@ async def _run(lab: Lab, args: argparse.Namespace, step: int | None) -> int:
         out.line("Edit them in your editor; each save re-runs the step. Type `help` for the commands.")
         if lab.intro:
             out.markdown(runner.render(lab.intro))
+        if runner.resumed:
+            passed = len(runner.passed_steps() & {s.id for s in lab.steps})
+            out.line(f"Resumed at step {runner.index + 1}/{len(lab.steps)} where you left off ({passed}/"
+                     f"{len(lab.steps)} passed). Type `restart` to start over from step 1.")
         view.show_step()
         runner.watch()
         loop = asyncio.get_running_loop()
@@ -655,6 +663,15 @@ class _RunView:
             self._last = None
             self.on_status(runner.evaluate())
         elif word == "show":
+            self.show_step()
+        elif word == "restart":
+            if runner.progress is not None:
+                runner.progress.reset(runner.lab.id)
+            runner.resumed = False
+            self._announced_pass = -1
+            await runner.goto(0)
+            self.out.line(f"progress forgotten; your files stay in {runner.workspace.path} "
+                          f"(`netlab lab reset {runner.lab.id}` restores the starter files)")
             self.show_step()
         elif word in ("?", "help"):
             self.out.line(RUN_HELP)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, Markdown
 
+from netlab_tui.commands.lab import build_open_app
 from netlab_tui.engine.sockets.tcp import TcpClient
+from netlab_tui.labs.catalog import find_lab
+from netlab_tui.labs.workspace import Workspace
 from netlab_tui.labs.progress import ProgressStore
 from netlab_tui.ui.app import NetlabApp
 from tests.ui.helpers import wait_for
@@ -45,9 +48,17 @@ def lab_dirs(tmp_path, monkeypatch):
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_lab_resumed_mid_way_says_so_and_starts_over(size):
     ProgressStore().set_current("tcp-first-exchange", "bytes")  # left at step 2, nothing passed
-    app = NetlabApp()
+    lab = find_lab("tcp-first-exchange")
+    if size == SIZES[0]:  # `netlab lab open tcp-first-exchange`
+        app = build_open_app(lab, Workspace(lab))
+    else:  # the Labs browser
+        app = NetlabApp()
     async with app.run_test(size=size) as pilot:
-        panel = await open_lab(app, pilot, "tcp-first-exchange")
+        if size == SIZES[0]:
+            await wait_for(pilot, lambda: app.query(LabPanel) and app.query_one(LabPanel)._step_shown is not None)
+            panel = app.query_one(LabPanel)
+        else:
+            panel = await open_lab(app, pilot, "tcp-first-exchange")
         assert panel.runner.index == 1
         await wait_for(pilot, lambda: app.query("#lab-resume-text"))
         notice = static_text(app, "#lab-resume-text")
