@@ -80,9 +80,11 @@ class MatchIndex:
     def __init__(self) -> None:
         self._entries: dict[tuple[int, bool], _IndexEntry] = {}
         self._key: object = None
+        self.nearest: dict[int, list[Any]] = {}  # diagnose.nearest's running best miss per matcher
 
     def reset(self, key: object = None) -> None:
         self._entries.clear()
+        self.nearest.clear()
         self._key = key
 
     def use(self, key: object) -> None:
@@ -560,8 +562,10 @@ class SequenceCondition(Condition):
     def observed(self, ctx: CheckContext) -> tuple[list[TrafficEvent], int]:
         """The events that best follow the sequence (one conversation with ``same_conn``): (the events,
         how many matchers they satisfy in order)."""
+        from .diagnose import SCAN_LIMIT
+
         groups: dict[str | None, list[TrafficEvent]] = {}
-        for event in ctx.events:
+        for event in list(ctx.events)[-SCAN_LIMIT:]:  # the newest: a diagnosis must stay cheap under a flood
             if event.proto in ("lab", "shell"):
                 continue
             groups.setdefault(event.conn if self.same_conn else None, []).append(event)
@@ -579,7 +583,9 @@ class SequenceCondition(Condition):
         matcher = self.matchers[progress]
         if progress and self.same_conn:
             # The next event may have happened on another conversation.
-            elsewhere = [e for e in ctx.events if e.conn != (events[0].conn if events else None)
+            from .diagnose import SCAN_LIMIT
+
+            elsewhere = [e for e in list(ctx.events)[-SCAN_LIMIT:] if e.conn != (events[0].conn if events else None)
                          and e.proto != "lab" and matcher.matches(e, ctx)]
             if elsewhere:
                 e = elsewhere[-1]

@@ -127,7 +127,7 @@ def _host_port(address: str | None) -> tuple[str, str]:
     return host.strip("[]"), port
 
 
-def measure(matcher, event: TrafficEvent, ctx) -> Miss:
+def measure(matcher, event: TrafficEvent, ctx, memo: dict | None = None) -> Miss:
     fields: dict[str, str] = {}
     cost = 0.0
     tags: tuple[str, ...] = ()
@@ -185,7 +185,14 @@ def measure(matcher, event: TrafficEvent, ctx) -> Miss:
                 cost += 1
                 break
     if matcher.checks_payload:
-        gap, how, tags = _payload_gap(matcher, event, ctx)
+        key = event.payload if memo is not None and event.payload is not None and len(event.payload) <= 4096 \
+            else None
+        found = memo.get(key) if key is not None else None
+        if found is None:
+            found = _payload_gap(matcher, event, ctx)
+            if key is not None and len(memo) < 4096:  # floods repeat their payloads: compare each once
+                memo[key] = found
+        gap, how, tags = found
         if gap:
             fields["payload"] = how
             cost += 2 * gap
@@ -199,11 +206,37 @@ def _candidates(matcher, events: Sequence[TrafficEvent]) -> list[TrafficEvent]:
 
 
 def nearest(matcher, events: Sequence[TrafficEvent], ctx) -> Miss | None:
+    index = getattr(ctx, "index", None)
+    if index is not None and events is ctx.events:
+        return _nearest_indexed(matcher, events, ctx, index)
     best: Miss | None = None
     for event in _candidates(matcher, events):
         miss = measure(matcher, event, ctx)
         if best is None or miss.cost <= best.cost:  # ties: the latest
             best = miss
+    return best
+
+
+def _nearest_indexed(matcher, events: Sequence[TrafficEvent], ctx, index) -> Miss | None:
+    """``nearest`` over the step's journal events, measuring each event once (the runner judges its step
+    at every burst of events: only the events since the last judgement are new)."""
+    entry = index.nearest.get(id(matcher))
+    first = events[0].seq if events else 0
+    if entry is None or entry[0] is not matcher or (entry[2] is not None and entry[2].event.seq < first):
+        entry = index.nearest[id(matcher)] = [matcher, 0, None, {}]  # the matcher is held: its id stays unique
+    new = []
+    for event in reversed(events):
+        if event.seq <= entry[1] or len(new) >= SCAN_LIMIT:
+            break
+        new.append(event)
+    best: Miss | None = entry[2]
+    for event in _candidates(matcher, list(reversed(new))):
+        miss = measure(matcher, event, ctx, entry[3])
+        if best is None or miss.cost <= best.cost:
+            best = miss
+    if events:
+        entry[1] = events[-1].seq
+    entry[2] = best
     return best
 
 
