@@ -188,7 +188,8 @@ def handle_validate(args: argparse.Namespace) -> int:
         elif "/" not in str(path) and (CONTENT_DIR / str(path) / "lab.md").is_file():
             files.append(CONTENT_DIR / str(path) / "lab.md")  # a shipped lab's id
         else:
-            print(f"netlab: no such lab, file or folder: {path}", file=sys.stderr)
+            what = "file or folder" if "/" in str(path) or path.suffix else "lab, file or folder"
+            print(f"netlab: no such {what}: {path}", file=sys.stderr)
             return 1
     count = 0
     for file in files:

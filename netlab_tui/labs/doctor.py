@@ -176,7 +176,9 @@ def diagnose_environment(labs: list[Lab] | None = None) -> list[Finding]:
 
 def finding_for(tool: str) -> Finding:
     """The doctor's line for one tool (the labs browser shows it beside a lab that needs it)."""
-    return _tool(tool, [])
+    finding = _tool(tool, [])
+    finding.required = True  # shown for a lab that needs it
+    return finding
 
 
 def missing_tools(lab: Lab) -> list[str]:

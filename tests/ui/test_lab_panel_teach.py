@@ -101,3 +101,23 @@ async def test_hello_instead_of_Hello_is_named_with_the_ladder_and_the_fitting_h
         await client.send(b"Hello")
         await wait_for(pilot, lambda: static_text(app, "#lab-checks").count("✓") == 2, timeout=5)
         await pilot.press("ctrl+q")
+
+
+async def test_the_labs_browser_marks_a_lab_whose_tools_are_missing_with_the_doctors_line(monkeypatch):
+    monkeypatch.setenv("PATH", "")  # nothing installed: nmap, php, bc … all missing
+    app = NetlabApp()
+    async with app.run_test(size=SIZES[1]) as pilot:
+        await settle(app, pilot)
+        app.show_pane("labs")
+        await pilot.pause()
+        from textual.widgets import DataTable
+
+        table = app.query_one("#labs-table", DataTable)
+        row = table.get_row_index("port-scan")
+        assert table.get_row_at(row)[0] == "✗"
+        assert table.get_row_at(table.get_row_index("tcp-first-exchange"))[0] == ""
+        table.move_cursor(row=row)
+        await wait_for(pilot, lambda: "apt-get install nmap" in app.query_one("#labs-description", Markdown).source)
+        description = app.query_one("#labs-description", Markdown).source
+        assert "**Needs nmap**" in description and "MISSING nmap" in description and "(labs: " not in description
+        await pilot.press("ctrl+q")
