@@ -25,7 +25,8 @@ from .model import Lab, Problem, Step, WrongSpec
 from .runner import LabRunner, StepStatus
 from .workspace import Workspace
 
-FAIL_WAIT = 1.0  # seconds a starter or a mistake gets for its checks once its scripts are done
+FAIL_WAIT = 0.5  # seconds a starter or a mistake gets for its checks once its scripts are done
+FAIL_SCRIPT_TIMEOUT = 3.0  # a starter or a mistake that hangs (a forgotten flush …) is stopped after this
 
 # Steps whose starter is expected to pass, and why (the file was fixed in an earlier step).
 STARTER_MAY_PASS = {
@@ -49,6 +50,7 @@ async def prove_lab(lab: Lab, *, report: Callable[[str], None] | None = None) ->
     registry = SessionRegistry(journal)
     workspace = Workspace(lab, root / "ws")
     runner = LabRunner(lab, journal, registry, workspace=workspace, max_wait=FAIL_WAIT)
+    runner.script_timeout = FAIL_SCRIPT_TIMEOUT
     try:
         await runner.start(run=False, enter=False)
         # 1. the starter
@@ -78,6 +80,7 @@ async def prove_lab(lab: Lab, *, report: Callable[[str], None] | None = None) ->
         shutil.rmtree(workspace.path, ignore_errors=True)
         workspace.install_solution()
         runner.max_wait = None
+        runner.script_timeout = None
         for index, step in enumerate(lab.steps):
             status = await runner.solve_step(index)
             if step.checked and not status.passed:

@@ -101,6 +101,7 @@ class LabRunner:
     ) -> None:
         self.lab = lab
         self.max_wait = max_wait  # caps the checks' timeouts when solving (tests of starters that must fail)
+        self.script_timeout: float | None = None  # caps the scripts' timeouts (proving: a hung starter fails)
         self.journal = journal
         self.registry = registry or SessionRegistry(journal)
         self.workspace = workspace or Workspace(lab)
@@ -511,7 +512,8 @@ class LabRunner:
             return run.result
         self.evaluate()
         try:
-            return await run.wait(spec.timeout)
+            limit = spec.timeout if self.script_timeout is None else min(spec.timeout, self.script_timeout)
+            return await run.wait(limit)
         finally:
             self.registry.remove(run)
 
