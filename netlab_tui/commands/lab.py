@@ -150,8 +150,10 @@ def handle_show(args: argparse.Namespace) -> int:
     for index, step in enumerate(lab.steps, 1):
         out.markdown(f"## {index}. {step.title}\n\n{_preview(step.body)}")
         _print_step_parts(out, step, _preview)
-        if step.hints:
-            out.line(f"  hints: {len(step.hints)} (revealed one at a time in `netlab lab run`)")
+        hints = [h for h in step.hints if not h.solution]
+        if hints:
+            solution = " and a solution, after a pass or every hint" if len(hints) < len(step.hints) else ""
+            out.line(f"  hints: {len(hints)} (revealed one at a time in `netlab lab run`){solution}")
         for check in step.checks:
             out.line(f"  check: {_preview(check.title)}")
         out.line()
