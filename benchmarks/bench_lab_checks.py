@@ -79,6 +79,27 @@ def main() -> None:
     incremental = (time.perf_counter() - started) / 5
     assert [v.passed for v in indexed] == [v.passed for v in verdicts]
 
+    # The same incremental evaluations without the diagnosis of the failing checks (the nearest miss):
+    # what saying *why* a check fails costs, measured in this run.
+    from netlab_tui.labs.checks import EventCondition, SequenceCondition
+
+    saved = EventCondition._diagnose, SequenceCondition.diagnose
+    EventCondition._diagnose = lambda self, ctx, n: None
+    SequenceCondition.diagnose = lambda self, ctx: None
+    try:
+        bare_index = MatchIndex()
+        for check in checks:
+            check.condition.evaluate(CheckContext(events=warm, variables=context.variables,
+                                                  servers=context.servers, index=bare_index))
+        started = time.perf_counter()
+        for end in range(len(warm) + step, len(events) + 1, step):
+            for check in checks:
+                check.condition.evaluate(CheckContext(events=events[:end], variables=context.variables,
+                                                      servers=context.servers, index=bare_index))
+        bare = (time.perf_counter() - started) / 5
+    finally:
+        EventCondition._diagnose, SequenceCondition.diagnose = saved
+
     print(f"{len(events):,} events in the step, {len(checks)} event checks "
           f"({sum(v.passed for v in verdicts)} passing)")
     print(f"publish {len(events):,} events to the journal (baseline): {publish * 1000:8.1f} ms")
@@ -88,6 +109,8 @@ def main() -> None:
           f"judging takes {evaluate / (evaluate + delay):.0%} of the loop's time (full rescans)")
     print(f"with the runner's MatchIndex, one evaluation after {step:,} new events: {incremental * 1000:8.1f} ms "
           f"({evaluate / incremental:.1f}x faster than a full rescan)")
+    print(f"  of which the diagnoses of the {sum(not v.passed for v in verdicts)} failing checks: "
+          f"{(incremental - bare) * 1000:8.1f} ms (without them: {bare * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "watch",
     "open",
     "lab",
+    "doctor",
     "web",
     "classroom",
 )

@@ -54,9 +54,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     lang(p)
     p.set_defaults(handler=handle_show)
 
-    p = actions.add_parser("validate", help="check lab files; every problem with file:line")
-    p.add_argument("paths", metavar="PATH", nargs="*",
-                   help="lab.md files or lab folders (default: every lab netlab ships)")
+    p = actions.add_parser(
+        "validate", help="check lab files; every problem with file:line",
+        description="Check lab files without running them; with --prove, also run each lab three ways: its "
+                    "starter must fail every scripted step, its solution must pass every step, and each file "
+                    "of its wrong/ folder must fail its step with the diagnosis the lab declares.")
+    p.add_argument("paths", metavar="ID|PATH", nargs="*",
+                   help="lab ids, lab.md files or lab folders (default: every lab netlab ships)")
+    p.add_argument("--prove", action="store_true",
+                   help="run the starter, the known mistakes (wrong/) and the solution of each lab")
     p.set_defaults(handler=handle_validate)
 
     p = actions.add_parser(
@@ -78,6 +84,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--step", metavar="N|ID", help="solve only this step")
     lang(p)
     p.set_defaults(handler=handle_solve)
+
+    p = actions.add_parser(
+        "open", help="open the TUI with a lab's panel on its current step",
+        description="Open netlab's TUI with the lab beside the tools, on the step you reached (the same progress "
+                    "and workspace as `netlab lab run`).")
+    p.add_argument("lab", metavar="ID", help="a lab id (see `netlab lab list`) or a lab.md path")
+    p.add_argument("--workspace", metavar="DIR", help="where your files go (default: netlab's data dir)")
+    lang(p)
+    p.set_defaults(handler=handle_open)
+
+    p = actions.add_parser(
+        "progress", help="per lab and step: passed, hints used, tries, time spent",
+        description="Your progress in every lab you opened, step by step: when it passed, hints revealed, tries "
+                    "(script runs and wrong answers) and time spent. --json prints the same for a teacher's "
+                    "dashboard.")
+    p.add_argument("labs", metavar="ID", nargs="*", help="only these labs (default: every lab)")
+    p.add_argument("--json", action="store_true", help="one JSON array: a lab per item, its steps inside")
+    p.set_defaults(handler=handle_progress)
 
     p = actions.add_parser("reset", help="forget your progress in a lab and restore its starter files")
     p.add_argument("lab", metavar="ID")
@@ -126,8 +150,10 @@ def handle_show(args: argparse.Namespace) -> int:
     for index, step in enumerate(lab.steps, 1):
         out.markdown(f"## {index}. {step.title}\n\n{_preview(step.body)}")
         _print_step_parts(out, step, _preview)
-        if step.hints:
-            out.line(f"  hints: {len(step.hints)} (revealed one at a time in `netlab lab run`)")
+        hints = [h for h in step.hints if not h.solution]
+        if hints:
+            solution = " and a solution, after a pass or every hint" if len(hints) < len(step.hints) else ""
+            out.line(f"  hints: {len(hints)} (revealed one at a time in `netlab lab run`){solution}")
         for check in step.checks:
             out.line(f"  check: {_preview(check.title)}")
         out.line()
@@ -161,20 +187,44 @@ def handle_validate(args: argparse.Namespace) -> int:
             files += found
         elif path.is_file():
             files.append(path)
+        elif "/" not in str(path) and (CONTENT_DIR / str(path) / "lab.md").is_file():
+            files.append(CONTENT_DIR / str(path) / "lab.md")  # a shipped lab's id
         else:
-            print(f"netlab: no such file or folder: {path}", file=sys.stderr)
+            what = "file or folder" if "/" in str(path) or path.suffix else "lab, file or folder"
+            print(f"netlab: no such {what}: {path}", file=sys.stderr)
             return 1
     count = 0
     for file in files:
-        for problem in check_lab(file):
+        problems = check_lab(file)
+        for problem in problems:
             print(problem)
             count += 1
+        if args.prove and not problems:
+            count += _prove(file)
     plural = "s" if len(files) != 1 else ""
+    proven = " proven" if args.prove else ""
     if count:
         print(f"{count} problem{'s' if count != 1 else ''} in {len(files)} lab{plural}", file=sys.stderr)
         return 1
-    print(f"{len(files)} lab{plural} OK", file=sys.stderr)
+    print(f"{len(files)} lab{plural} OK{proven}", file=sys.stderr)
     return 0
+
+
+def _prove(file: Path) -> int:
+    """Run one lab three ways (see labs/prove.py); the number of problems printed."""
+    from netlab_tui.labs.parser import parse_lab
+    from netlab_tui.labs.prove import prove_lab
+
+    lab = parse_lab(file)
+    missing = missing_requirements(lab)
+    if missing:
+        print(f"{file}:1: cannot prove {lab.id}: it needs {', '.join(missing)} (see `netlab doctor`)")
+        return 1
+    print(f"proving {lab.id}", file=sys.stderr)
+    problems = run(prove_lab(lab, report=lambda line: print(line, file=sys.stderr)))
+    for problem in problems:
+        print(problem)
+    return len(problems)
 
 
 def handle_reset(args: argparse.Namespace) -> int:
@@ -190,6 +240,85 @@ def handle_reset(args: argparse.Namespace) -> int:
         if backup is not None:
             print(f"your previous files are kept in {backup}")
         print(f"starter files restored in {workspace.path}")
+    return 0
+
+
+# -- open / progress -----------------------------------------------------------------------------------
+def handle_open(args: argparse.Namespace) -> int:
+    lab = find_lab(args.lab, preferred_language(args.lang))
+    missing = missing_requirements(lab)
+    if missing:
+        raise NetlabError(f"lab {lab.id} needs {', '.join(missing)}, which is not installed (see `netlab doctor`)")
+    return int(build_open_app(lab, Workspace(lab, args.workspace)).run() or 0)
+
+
+def build_open_app(lab: Lab, workspace: Workspace):
+    """The TUI with ``lab`` opened beside the tools as it starts (progress and workspace as `lab run`)."""
+    from netlab_tui.ui.app import NetlabApp
+    from netlab_tui.ui.widgets.lab_panel import open_lab_panel
+
+    import netlab_tui.ui.app as app_module
+
+    class LabApp(NetlabApp):
+        """netlab with one lab opened as it starts."""
+
+        CSS_PATH = str(Path(app_module.__file__).parent / NetlabApp.CSS_PATH)  # relative to NetlabApp, not here
+
+        def on_mount(self) -> None:  # Textual calls NetlabApp.on_mount too (every class of the MRO)
+            self.call_after_refresh(self._open_lab)
+
+        async def _open_lab(self) -> None:
+            await open_lab_panel(self, lab, workspace=workspace)
+
+    return LabApp()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def handle_progress(args: argparse.Namespace) -> int:
+    progress = ProgressStore()
+    if progress.warning:
+        print(f"netlab: {progress.warning}", file=sys.stderr)
+    labs, _broken = load_labs("en")
+    by_id = {lab.id: lab for lab in labs}
+    wanted = args.labs or [lab.id for lab in labs if lab.id in progress.lab_ids()] + \
+        [i for i in progress.lab_ids() if i not in by_id]
+    for lab_id in args.labs:
+        if lab_id not in by_id and lab_id not in progress.lab_ids():
+            raise NetlabError(f"no lab {lab_id!r} (see `netlab lab list`)")
+    rows = []
+    for lab_id in wanted:
+        lab = by_id.get(lab_id)
+        record = progress.lab(lab_id)
+        step_ids = [s.id for s in lab.steps] if lab else sorted(
+            set(record.get("passed", {})) | set(record.get("tries", {})) | set(record.get("time", {})))
+        steps = progress.summary(lab_id, step_ids)
+        if lab:
+            for row, step in zip(steps, lab.steps, strict=True):
+                row["title"] = step.title
+        rows.append({"id": lab_id, "title": lab.title if lab else lab_id, "current": record.get("current"),
+                     "completed": record.get("completed"), "started": record.get("started"),
+                     "passed": sum(1 for r in steps if r["passed"]), "steps": steps})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print("no progress yet: `netlab lab list` shows the labs, `netlab lab open ID` starts one")
+        return 0
+    for row in rows:
+        done = "complete" if row["completed"] else f"{row['passed']}/{len(row['steps'])} steps"
+        print(f"{row['id']} — {row['title']} ({done})")
+        for number, step in enumerate(row["steps"], 1):
+            mark = PASS if step["passed"] else (WAIT if step["step"] != row["current"] else "▸")
+            print(f"  {mark} {number}. {step.get('title', step['step'])[:48]:<48} hints {step['hints']:>2}  "
+                  f"tries {step['tries']:>3}  time {_duration(step['seconds']):>7}")
     return 0
 
 
@@ -303,6 +432,7 @@ RUN_HELP = """commands:
   hint (h)          reveal the next hint         check (c)  re-run your script and the checks now
   status (s)        show the step's checks       show       print the step's text again
   answer TEXT (a)   answer the step's question (any other line is taken as an answer, too)
+  restart           forget your progress in this lab and go back to step 1 (your files stay)
   quit (q)          stop the lab (progress is saved)"""
 
 
@@ -368,6 +498,10 @@ async def _run(lab: Lab, args: argparse.Namespace, step: int | None) -> int:
         out.line("Edit them in your editor; each save re-runs the step. Type `help` for the commands.")
         if lab.intro:
             out.markdown(runner.render(lab.intro))
+        if runner.resumed:
+            passed = len(runner.passed_steps() & {s.id for s in lab.steps})
+            out.line(f"Resumed at step {runner.index + 1}/{len(lab.steps)} where you left off ({passed}/"
+                     f"{len(lab.steps)} passed). Type `restart` to start over from step 1.")
         view.show_step()
         runner.watch()
         loop = asyncio.get_running_loop()
@@ -434,11 +568,12 @@ class _RunView:
             if action.command:
                 out.line(f"  → {runner.render(action.label)}:  {runner.command_line(action.command)}")
         for hint in runner.shown_hints:
-            out.markdown("Hint: " + runner.render(hint.text))
+            out.markdown(("Solution: " if hint.solution else "Hint: ") + runner.render(hint.text))
         for question in step.questions:
             self._ask(question)
-        if step.hints:
-            out.line(f"  ({len(step.hints)} hint{'s' if len(step.hints) != 1 else ''} available: type `hint`)")
+        if runner.hint_count:
+            count = runner.hint_count
+            out.line(f"  ({count} hint{'s' if count != 1 else ''} available: type `hint`)")
         if not step.checked:
             out.line("  (nothing to check here: type `next` when you are ready)")
         self._last = None
@@ -473,13 +608,17 @@ class _RunView:
         if status.running:
             self._ran = True
             return
-        key = (status.index, tuple((c.title, c.passed) for c in status.checks))
+        key = (status.index, tuple((c.title, c.passed, c.diagnosis.sentence if c.diagnosis else None)
+                                   for c in status.checks))
         if key != self._last or self._ran:  # when a check changes or a run ends, not at every event
             self._last = key
             self._ran = False
             for check in status.checks:
                 detail = "" if check.passed else f" — {check.detail}"
                 self.out.line(f"  {PASS if check.passed else WAIT} {check.title}{detail}")
+                if not check.passed and not status.running:
+                    for line in self.runner.ladder(check):
+                        self.out.line(f"      {line}")
         if status.passed and self._announced_pass != status.index:
             self._announced_pass = status.index
             last = status.index + 1 >= len(self.runner.lab.steps)
@@ -507,8 +646,14 @@ class _RunView:
                 self.show_step()
         elif word in ("h", "hint"):
             hint = runner.reveal_hint()
-            self.out.markdown(f"Hint {runner.hints_shown}/{len(runner.step.hints)}: {runner.render(hint.text)}"
-                              if hint else "No more hints for this step.")
+            if hint is None:
+                self.out.line("No more hints for this step.")
+            elif hint.solution:
+                self.out.markdown(f"Solution: {runner.render(hint.text)}")
+            else:
+                shown = sum(1 for h in runner.shown_hints if not h.solution)
+                fits = " (for what went wrong just now)" if runner.hint_fits(hint) else ""
+                self.out.markdown(f"Hint {shown}/{runner.hint_count}{fits}: {runner.render(hint.text)}")
         elif word in ("c", "check", "r", "run"):
             self._last = None
             if runner.step.scripts:
@@ -521,6 +666,15 @@ class _RunView:
             self._last = None
             self.on_status(runner.evaluate())
         elif word == "show":
+            self.show_step()
+        elif word == "restart":
+            if runner.progress is not None:
+                runner.progress.reset(runner.lab.id)
+            runner.resumed = False
+            self._announced_pass = -1
+            await runner.goto(0)
+            self.out.line(f"progress forgotten; your files stay in {runner.workspace.path} "
+                          f"(`netlab lab reset {runner.lab.id}` restores the starter files)")
             self.show_step()
         elif word in ("?", "help"):
             self.out.line(RUN_HELP)

@@ -84,8 +84,10 @@ def find_lab(ref: str, lang: str | None = None) -> Lab:
 
 def missing_requirements(lab: Lab) -> list[str]:
     """Requirements of the lab whose programs are not installed here."""
+    from .doctor import lab_tools
+
     missing = []
-    for requirement in lab.requires:
+    for requirement in dict.fromkeys([*lab.requires, *lab_tools(lab)]):  # declared, and inferred (netlab scan …)
         program = REQUIREMENTS.get(requirement, requirement)
         if shutil.which(program) is None and not (program == "sshd" and Path("/usr/sbin/sshd").exists()):
             missing.append(requirement)

@@ -44,6 +44,7 @@ class CheckSyntaxError(ValueError):
 class Outcome:
     passed: bool
     detail: str
+    diagnosis: Any = None  # a diagnose.Diagnosis for a failure: why, from the traffic seen
 
     def __bool__(self) -> bool:
         return self.passed
@@ -79,9 +80,11 @@ class MatchIndex:
     def __init__(self) -> None:
         self._entries: dict[tuple[int, bool], _IndexEntry] = {}
         self._key: object = None
+        self.nearest: dict[int, list[Any]] = {}  # diagnose.nearest's running best miss per matcher
 
     def reset(self, key: object = None) -> None:
         self._entries.clear()
+        self.nearest.clear()
         self._key = key
 
     def use(self, key: object) -> None:
@@ -454,14 +457,22 @@ class EventCondition(Condition):
             return Outcome(True, f"{n} {unit}{'s' if n != 1 else ''}: {self.matcher.describe()}")
         plural = "" if wanted.endswith(" 1") and self.max in (None, 1) else "s"
         detail = f"expected {wanted} {unit}{plural}: {self.matcher.describe()} — seen {n}"
-        if n < self.min and self.matcher.checks_payload:
-            try:
-                near = [e for e in ctx.hits(self.matcher, envelope_only=True) if e.payload is not None]
-            except UndefinedVariable:
-                near = []
-            if near:
-                detail += f" (last similar: {shorten(near[-1].text or '')!r})"
-        return Outcome(False, detail)
+        diagnosis = self._diagnose(ctx, n)
+        if diagnosis is not None:
+            detail = f"{diagnosis.sentence} (expected {wanted} {unit}{plural}: {self.matcher.describe()}; seen {n})"
+        return Outcome(False, detail, diagnosis)
+
+    def _diagnose(self, ctx: CheckContext, n: int):
+        from .diagnose import Diagnosis, diagnose_matcher
+
+        try:
+            if n > (self.max if self.max is not None else n):
+                return Diagnosis("too-many", f"saw {n}, at most {self.max} expected")
+            if n and n < self.min:
+                return Diagnosis("too-few", f"saw {n} of the {self.min} needed")
+            return diagnose_matcher(self.matcher, ctx.events, ctx)
+        except UndefinedVariable:
+            return None
 
     def _wanted(self) -> str:
         if self.max is None:
@@ -539,8 +550,64 @@ class SequenceCondition(Condition):
         where = " in one conversation" if self.same_conn else ""
         if best == total:
             return Outcome(True, f"all {total} events seen in order{where}")
-        return Outcome(False, f"{best} of {total} events seen in order{where}; "
-                              f"waiting for: {self.matchers[best].describe()}")
+        detail = f"{best} of {total} events seen in order{where}; waiting for: {self.matchers[best].describe()}"
+        try:
+            diagnosis = self.diagnose(ctx)
+        except UndefinedVariable:
+            diagnosis = None
+        if diagnosis is not None:
+            detail = f"{detail} — {diagnosis.sentence}"
+        return Outcome(False, detail, diagnosis)
+
+    def observed(self, ctx: CheckContext) -> tuple[list[TrafficEvent], int]:
+        """The events that best follow the sequence (one conversation with ``same_conn``): (the events,
+        how many matchers they satisfy in order)."""
+        from .diagnose import SCAN_LIMIT
+
+        groups: dict[str | None, list[TrafficEvent]] = {}
+        for event in list(ctx.events)[-SCAN_LIMIT:]:  # the newest: a diagnosis must stay cheap under a flood
+            if event.proto in ("lab", "shell"):
+                continue
+            groups.setdefault(event.conn if self.same_conn else None, []).append(event)
+        best: tuple[list[TrafficEvent], int] = ([], 0)
+        for events in groups.values():
+            progress = self._progress(events, ctx)
+            if progress > best[1] or (progress == best[1] and not best[0]):
+                best = (events, progress)
+        return best
+
+    def diagnose(self, ctx: CheckContext):
+        from .diagnose import Diagnosis, _q, diagnose_matcher
+
+        events, progress = self.observed(ctx)
+        matcher = self.matchers[progress]
+        if progress and self.same_conn:
+            # The next event may have happened on another conversation.
+            from .diagnose import SCAN_LIMIT
+
+            elsewhere = [e for e in list(ctx.events)[-SCAN_LIMIT:] if e.conn != (events[0].conn if events else None)
+                         and e.proto != "lab" and matcher.matches(e, ctx)]
+            if elsewhere:
+                e = elsewhere[-1]
+                return Diagnosis("other-connection",
+                                 f"step {progress + 1} of the exchange, {_q(e.text or e.kind)}, happened on another "
+                                 f"connection ({e.conn}), not the one the first {progress} did "
+                                 f"({events[0].conn if events else '?'})")
+        if progress:
+            # Only what came after the last matched event of the best conversation is a candidate.
+            position, count = 0, 0
+            for position, event in enumerate(events):
+                if self.matchers[count].matches(event, ctx):
+                    count += 1
+                    if count == progress:
+                        break
+            after = events[position + 1:]
+            diagnosis = diagnose_matcher(matcher, after, ctx)
+            prefix = f"after {progress} of {len(self.matchers)} expected events, "
+            if diagnosis.kind == "no-traffic":
+                return Diagnosis("no-traffic", prefix + "nothing more came on that conversation")
+            return Diagnosis(diagnosis.kind, prefix + diagnosis.sentence, diagnosis.tags)
+        return diagnose_matcher(matcher, ctx.events, ctx)
 
     def describe(self) -> str:
         return " then ".join(m.describe() for m in self.matchers)
@@ -595,12 +662,19 @@ class ScriptCondition(Condition):
     def evaluate(self, ctx: CheckContext) -> Outcome:
         name = self.name or ctx.default_script
         result = ctx.scripts.get(name or "")
+        from .diagnose import Diagnosis
+
         if result is None:
-            return Outcome(False, f"{name or 'the script'} has not run yet (it runs each time you save a file)")
+            return Outcome(False, f"{name or 'the script'} has not run yet (it runs each time you save a file)",
+                           Diagnosis("not-run", "the script has not run yet"))
         try:
-            return self._judge(result, ctx)
+            outcome = self._judge(result, ctx)
         except UndefinedVariable as exc:
             return Outcome(False, str(exc))
+        if outcome.passed or outcome.diagnosis is not None:
+            return outcome
+        tags = ("wrong-port",) if "refused" in outcome.detail.lower() else ()
+        return Outcome(False, outcome.detail, Diagnosis("script-error", outcome.detail, tags))
 
     def _judge(self, result: ScriptResult, ctx: CheckContext) -> Outcome:
         label = result.file or result.name
@@ -626,8 +700,10 @@ class ScriptCondition(Condition):
             for needle in wanted:
                 needle = ctx.render(needle)
                 if needle not in output:
-                    return Outcome(False, f"{label}'s {stream} does not contain {needle!r} "
-                                          f"(it printed {shorten(output.strip() or '(nothing)')!r})")
+                    from .diagnose import diagnose_output
+
+                    diagnosis = diagnose_output(label, stream, output, needle)
+                    return Outcome(False, diagnosis.sentence, diagnosis)
             for needle in unwanted:
                 needle = ctx.render(needle)
                 if needle in output:
@@ -668,9 +744,14 @@ class ProbeCondition(Condition):
         return cls(actions, target or "")
 
     def evaluate(self, ctx: CheckContext) -> Outcome:
+        from .diagnose import Diagnosis
+
         outcome = ctx.probes.get(id(self))
         if outcome is None:
-            return Outcome(False, "probe not run yet (it runs when your server starts)")
+            return Outcome(False, "probe not run yet (it runs when your server starts)",
+                           Diagnosis("not-run", "the probe has not run yet"))
+        if not outcome.passed and outcome.diagnosis is None:
+            return Outcome(False, outcome.detail, Diagnosis("probe", outcome.detail))
         return outcome
 
     def describe(self) -> str:
@@ -707,8 +788,9 @@ class AnyCondition(Condition):
             outcome = item.evaluate(ctx)
             if outcome:
                 return outcome
-            failures.append(outcome.detail)
-        return Outcome(False, "none of: " + " | ".join(failures))
+            failures.append(outcome)
+        return Outcome(False, "none of: " + " | ".join(f.detail for f in failures),
+                       next((f.diagnosis for f in failures if f.diagnosis is not None), None))
 
     def children(self) -> Iterator[Condition]:
         return iter(self.items)

@@ -96,7 +96,24 @@ class SolveSpec:
 
 @dataclass
 class HintSpec:
+    """A hint; ``when`` names the failures it answers (diagnosis kinds or tags, check ids), ``solution`` marks
+    the step's solution text (shown only once the step passed or every other hint was revealed)."""
+
     text: str
+    line: int = 0
+    when: tuple[str, ...] = ()
+    solution: bool = False
+
+
+@dataclass
+class WrongSpec:
+    """A known mistake (``lab:wrong``): ``wrong/FILE`` put in place of ``replaces`` must fail the step and get
+    the ``diagnosis`` named (a diagnosis kind or tag, see diagnose.py)."""
+
+    file: str
+    replaces: str
+    diagnosis: str
+    check: str | None = None  # the check (id or 1-based number) that must fail with it; default: any
     line: int = 0
 
 
@@ -121,6 +138,7 @@ class CheckSpec:
     condition: "Condition"
     timeout: float = 5.0
     line: int = 0
+    id: str = ""  # optional; hints and wrong/ cases may name it
 
 
 @dataclass
@@ -136,6 +154,7 @@ class Step:
     hints: list[HintSpec] = field(default_factory=list)
     questions: list[QuestionSpec] = field(default_factory=list)
     checks: list[CheckSpec] = field(default_factory=list)
+    wrongs: list[WrongSpec] = field(default_factory=list)
 
     @property
     def checked(self) -> bool:
@@ -172,6 +191,10 @@ class Lab:
     @property
     def solution_dir(self) -> Path:
         return self.directory / "solution"
+
+    @property
+    def wrong_dir(self) -> Path:
+        return self.directory / "wrong"
 
     def step_index(self, step_id: str) -> int | None:
         return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)

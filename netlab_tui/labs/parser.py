@@ -60,11 +60,12 @@ from .model import (
     ServerSpec,
     SolveSpec,
     Step,
+    WrongSpec,
 )
 
 FRONT_MATTER = "+++"
 BLOCK_PREFIX = "lab:"
-BLOCK_KINDS = ("server", "script", "action", "solve", "hint", "question", "check")
+BLOCK_KINDS = ("server", "script", "action", "solve", "hint", "question", "check", "wrong")
 NAME = re.compile(r"[a-z][a-z0-9_-]*")
 LAB_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 STEP_ID = re.compile(r"\s*\{#([A-Za-z0-9][\w-]*)\}\s*$")
@@ -88,6 +89,7 @@ class Block:
     content: str
     line: int  # of the opening fence, 1-based
     data: dict[str, Any] | None = None  # parsed TOML (None for hints)
+    info: str = ""  # the rest of the fence's info string (``lab:hint when="no-traffic"``)
 
     def line_of(self, key: str | None) -> int:
         """The line where ``key`` is set in the block, or the fence's line."""
@@ -176,7 +178,7 @@ def read_sections(path: Path, problems: _Problems) -> tuple[dict[str, Any], list
                 problems.add(line, f"unknown block {info!r} (expected one of: "
                                    f"{', '.join(BLOCK_PREFIX + k for k in BLOCK_KINDS)})")
                 continue
-            block = Block(kind, token.content, line)
+            block = Block(kind, token.content, line, info=info[len(BLOCK_PREFIX) + len(kind):].strip())
             if kind != "hint":
                 try:
                     data = tomllib.loads(token.content)
@@ -395,14 +397,67 @@ def _check(block: Block, problems: _Problems) -> CheckSpec | None:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         problems.add(block.line_of("timeout"), "timeout must be seconds, from 0 to 600")
         ok = False
+    check_id = data.get("id", "")
+    if not isinstance(check_id, str):
+        problems.add(block.line_of("id"), "id must be a short name such as \"greets\"")
+        ok = False
     try:
-        condition = parse_condition(data, allowed={"title", "timeout"})
+        condition = parse_condition(data, allowed={"title", "timeout", "id"})
     except CheckSyntaxError as exc:
         problems.add(block.line_of(exc.key), f"bad check: {exc}")
         return None
     if not ok:
         return None
-    return CheckSpec(title=str(title), condition=condition, timeout=float(timeout), line=block.line)
+    return CheckSpec(title=str(title), condition=condition, timeout=float(timeout), line=block.line, id=check_id)
+
+
+# -- hints that answer a failure, and known mistakes (issue 13) ----------------------------------------------
+_INFO_ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"|(\w+)')
+
+
+def _hint(block: Block, problems: _Problems) -> HintSpec:
+    """``lab:hint``, ``lab:hint when="no-traffic wrong-port"``, ``lab:hint solution``."""
+    from .diagnose import KINDS, TAGS
+
+    when: tuple[str, ...] = ()
+    solution = False
+    for match in _INFO_ATTR.finditer(block.info):
+        key, value, flag = match.groups()
+        if flag == "solution":
+            solution = True
+        elif key == "when":
+            when = tuple(value.replace(",", " ").split())
+            for name in when:
+                if name not in KINDS and name not in TAGS and not name.startswith("check:"):
+                    problems.add(block.line, f"when = {name!r}: not a diagnosis ({', '.join(KINDS + TAGS)}) "
+                                             "nor check:ID")
+        else:
+            problems.add(block.line, f"lab:hint takes when=\"...\" or solution (found {match.group(0)!r})")
+    if not block.content.strip():
+        problems.add(block.line, "empty hint")
+    return HintSpec(block.content.strip(), block.line, when=when, solution=solution)
+
+
+def _wrong(block: Block, problems: _Problems, step: Step) -> WrongSpec | None:
+    """``lab:wrong``: file = "client_str.py" (in wrong/), replaces = "client.py", diagnosis = "script-error"."""
+    from .diagnose import KINDS, TAGS
+
+    f = _Fields(block, problems, {"file", "replaces", "diagnosis", "check"})
+    file = f.string("file", required=True)
+    replaces = f.string("replaces")
+    diagnosis = f.string("diagnosis", required=True)
+    check = f.string("check")
+    if replaces is None:
+        if len(step.scripts) == 1:
+            replaces = step.scripts[0].file
+        else:
+            f.error(None, "lab:wrong needs replaces = \"FILE\" (the step has "
+                          f"{len(step.scripts)} scripts; put lab:wrong after its lab:script)")
+    if diagnosis is not None and diagnosis not in KINDS and diagnosis not in TAGS:
+        f.error("diagnosis", f"diagnosis {diagnosis!r} is not one of {', '.join(KINDS + TAGS)}")
+    if not f.ok or file is None or replaces is None or diagnosis is None:
+        return None
+    return WrongSpec(file=file, replaces=replaces, diagnosis=diagnosis, check=check, line=block.line)
 
 
 # -- the lab -----------------------------------------------------------------------------------------------
@@ -528,9 +583,10 @@ def _parse(path: Path) -> tuple[Lab | None, list[Problem]]:
                 if (solve := _solve(block, problems)) is not None:
                     step.solves.append(solve)
             elif block.kind == "hint":
-                if not block.content.strip():
-                    problems.add(block.line, "empty hint")
-                step.hints.append(HintSpec(block.content.strip(), block.line))
+                step.hints.append(_hint(block, problems))
+            elif block.kind == "wrong":
+                if (wrong := _wrong(block, problems, step)) is not None:
+                    step.wrongs.append(wrong)
             elif block.kind == "question":
                 if (question := _question(block, problems, len(step.questions) + 1)) is not None:
                     if any(q.id == question.id for q in step.questions):

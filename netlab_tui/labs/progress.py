@@ -1,5 +1,20 @@
 """Progress per lab and step, in one JSON file in the user's state directory.
 
+The file (``progress.json``; format 1, every key below optional, readers ignore keys they do not know)::
+
+    {"version": 1,
+     "labs": {"<lab id>": {
+        "current":   "<step id>",              # the step to resume at
+        "passed":    {"<step id>": <unix ts>},  # first time each step passed
+        "completed": <unix ts>,                 # when every step had passed
+        "hints":     {"<step id>": <n>},        # hints revealed (the solution text counts as one)
+        "revealed":  {"<step id>": [<i>, …]},   # which hints, by position in the step, in reveal order
+        "tries":     {"<step id>": <n>},        # runs of the step's scripts (each save), wrong answers
+        "time":      {"<step id>": <seconds>},  # time the step was the current one, summed over visits
+        "started":   <unix ts>}}}               # first time the lab was opened
+
+``netlab lab progress --json`` prints the same data per lab and step (see ``summary``).
+
 Writes are atomic (a temporary file in the same folder, fsynced, then renamed over the old one) and
 read-modify-write happens under a lock file, so the TUI and a ``netlab lab run`` in another terminal can
 both record progress. A file that cannot be read is never silently replaced: it is renamed to
@@ -56,6 +71,21 @@ class ProgressStore:
     def lab_ids(self) -> list[str]:
         return sorted(self._data["labs"])
 
+    def revealed_hints(self, lab_id: str, step_id: str, available: int) -> list[int]:
+        """Which hints were revealed, in order (older files only counted them: the first n, then)."""
+        record = self.lab(lab_id)
+        revealed = record.get("revealed", {}).get(step_id)
+        if isinstance(revealed, list) and all(isinstance(i, int) and 0 <= i < available for i in revealed):
+            return list(dict.fromkeys(revealed))
+        return list(range(min(self.hints_shown(lab_id, step_id), available)))
+
+    def summary(self, lab_id: str, step_ids: list[str]) -> list[dict[str, Any]]:
+        """Per step: passed (ts or None), hints used, tries, seconds spent — what a teacher view reads."""
+        record = self.lab(lab_id)
+        return [{"step": step, "passed": record.get("passed", {}).get(step),
+                 "hints": int(record.get("hints", {}).get(step, 0)), "tries": int(record.get("tries", {}).get(step, 0)),
+                 "seconds": round(float(record.get("time", {}).get(step, 0.0)), 1)} for step in step_ids]
+
     # -- writing ------------------------------------------------------------------------------------------
     def mark_passed(self, lab_id: str, step_id: str, *, all_steps: list[str] | None = None) -> None:
         def change(labs: dict[str, Any]) -> None:
@@ -67,10 +97,35 @@ class ProgressStore:
         self._update(change)
 
     def set_current(self, lab_id: str, step_id: str) -> None:
-        self._update(lambda labs: labs.setdefault(lab_id, {}).__setitem__("current", step_id))
+        def change(labs: dict[str, Any]) -> None:
+            record = labs.setdefault(lab_id, {})
+            record["current"] = step_id
+            record.setdefault("started", time.time())
 
-    def set_hints(self, lab_id: str, step_id: str, shown: int) -> None:
-        self._update(lambda labs: labs.setdefault(lab_id, {}).setdefault("hints", {}).__setitem__(step_id, shown))
+        self._update(change)
+
+    def set_hints(self, lab_id: str, step_id: str, shown: int, *, revealed: list[int] | None = None) -> None:
+        def change(labs: dict[str, Any]) -> None:
+            record = labs.setdefault(lab_id, {})
+            record.setdefault("hints", {})[step_id] = shown
+            if revealed is not None:
+                record.setdefault("revealed", {})[step_id] = list(revealed)
+
+        self._update(change)
+
+    def record_try(self, lab_id: str, step_id: str) -> None:
+        def change(labs: dict[str, Any]) -> None:
+            tries = labs.setdefault(lab_id, {}).setdefault("tries", {})
+            tries[step_id] = int(tries.get(step_id, 0)) + 1
+
+        self._update(change)
+
+    def add_time(self, lab_id: str, step_id: str, seconds: float) -> None:
+        def change(labs: dict[str, Any]) -> None:
+            spent = labs.setdefault(lab_id, {}).setdefault("time", {})
+            spent[step_id] = round(float(spent.get(step_id, 0.0)) + seconds, 3)
+
+        self._update(change)
 
     def reset(self, lab_id: str) -> bool:
         """Forget a lab's progress; True if there was any."""

@@ -49,6 +49,8 @@ class CheckStatus:
     title: str
     passed: bool
     detail: str
+    diagnosis: Any = None  # diagnose.Diagnosis of a failing check (kind, sentence, tags)
+    id: str = ""
 
 
 @dataclass
@@ -99,6 +101,7 @@ class LabRunner:
     ) -> None:
         self.lab = lab
         self.max_wait = max_wait  # caps the checks' timeouts when solving (tests of starters that must fail)
+        self.script_timeout: float | None = None  # caps the scripts' timeouts (proving: a hung starter fails)
         self.journal = journal
         self.registry = registry or SessionRegistry(journal)
         self.workspace = workspace or Workspace(lab)
@@ -108,7 +111,9 @@ class LabRunner:
         self.servers: dict[str, Session] = {}
         self.index = 0
         self.status = StepStatus(0, lab.steps[0])
-        self.hints_shown = 0
+        self._revealed: list[int] = []  # indices into step.hints, in the order they were revealed
+        self._entered_at: float | None = None  # monotonic time the current step was entered (time spent)
+        self.resumed = False  # start() entered a step other than the first from saved progress
         self.started = False
         self.session = LabSession(journal, name=f"lab {lab.id}")
         self._events: deque[TrafficEvent] = deque(maxlen=STEP_EVENT_LIMIT)
@@ -155,6 +160,7 @@ class LabRunner:
                                 "workspace": str(self.workspace.path)})
         if step is None and self.progress is not None:
             step = self.progress.current_step(self.lab.id)
+            self.resumed = step is not None and (self.lab.step_index(step) or 0) > 0
         index = self.lab.step_index(step) if isinstance(step, str) else step
         if enter:  # (solving enters each step itself)
             await self.goto(index if index is not None and 0 <= index < len(self.lab.steps) else 0, run=run)
@@ -216,6 +222,7 @@ class LabRunner:
                               meta={"lab": self.lab.id, "server": name})
 
     async def stop(self) -> None:
+        self._account_time()
         self.unwatch()
         if self._evaluate_handle is not None:
             self._evaluate_handle.cancel()
@@ -265,7 +272,9 @@ class LabRunner:
         await self._cancel_run()
         await self._stop_scripts()
         await self._revive_servers()
+        self._account_time()
         self.index = index
+        self._entered_at = time.monotonic()
         self._events.clear()
         self._index.reset()
         self._results = {}
@@ -273,7 +282,7 @@ class LabRunner:
         self._answered = {}
         self._passed_now = False
         step = self.step
-        self.hints_shown = self.progress.hints_shown(self.lab.id, step.id) if self.progress else 0
+        self._revealed = self.progress.revealed_hints(self.lab.id, step.id, len(step.hints)) if self.progress else []
         if self.progress is not None:
             self.progress.set_current(self.lab.id, step.id)
         self.session.emit("step", message=f"step {index + 1}/{len(self.lab.steps)}: {step.title}",
@@ -300,22 +309,79 @@ class LabRunner:
     def passed_steps(self) -> set[str]:
         return self.progress.passed_steps(self.lab.id) if self.progress else set()
 
-    # -- hints and questions -----------------------------------------------------------------------------
-    def reveal_hint(self) -> HintSpec | None:
-        """The next hint of the step (None when all are shown)."""
-        hints = self.step.hints
-        if self.hints_shown >= len(hints):
-            return None
-        hint = hints[self.hints_shown]
-        self.hints_shown += 1
+    def _account_time(self) -> None:
+        """Add the time spent on the current step to the progress file (on leaving it, on stop)."""
+        if self._entered_at is None:
+            return
+        spent, self._entered_at = time.monotonic() - self._entered_at, None
+        if self.progress is not None and spent >= 0.5:
+            self.progress.add_time(self.lab.id, self.step.id, spent)
+
+    def _count_try(self) -> None:
         if self.progress is not None:
-            self.progress.set_hints(self.lab.id, self.step.id, self.hints_shown)
+            self.progress.record_try(self.lab.id, self.step.id)
+
+    # -- hints and questions -----------------------------------------------------------------------------
+    @property
+    def hints_shown(self) -> int:
+        return len(self._revealed)
+
+    @property
+    def hint_count(self) -> int:
+        """Hints of the step that come one at a time (the solution text excluded)."""
+        return sum(1 for h in self.step.hints if not h.solution)
+
+    def _failing(self) -> list[CheckStatus]:
+        return [c for c in self.status.checks if not c.passed]
+
+    def hint_fits(self, hint: HintSpec) -> bool:
+        """True when the hint names the diagnosis (or the check) of a check failing now."""
+        for check in self._failing():
+            for when in hint.when:
+                if when == f"check:{check.id}" and check.id:
+                    return True
+                if check.diagnosis is not None and check.diagnosis.fits(when):
+                    return True
+        return False
+
+    def next_hint(self) -> HintSpec | None:
+        """The hint ``reveal_hint`` would give: one that answers the current failure first, then the plain
+        ones in order, then those written for other failures; the solution text once the step passed or
+        every other hint is out."""
+        hints = self.step.hints
+        waiting = [i for i, h in enumerate(hints) if i not in self._revealed and not h.solution]
+        if waiting:
+            fitting = [i for i in waiting if self.hint_fits(hints[i])]
+            plain = [i for i in waiting if not hints[i].when]
+            return hints[(fitting or plain or waiting)[0]]
+        solutions = [i for i, h in enumerate(hints) if i not in self._revealed and h.solution]
+        return hints[solutions[0]] if solutions else None
+
+    @property
+    def solution_available(self) -> bool:
+        return self.status.passed or all(i in self._revealed for i, h in enumerate(self.step.hints)
+                                         if not h.solution)
+
+    def reveal_hint(self, *, solution: bool = False) -> HintSpec | None:
+        """The next hint of the step (None when all are shown); ``solution`` reveals the step's solution text,
+        which only a passed step or one whose hints are all out gives."""
+        if solution:
+            hint = next((h for i, h in enumerate(self.step.hints) if h.solution and i not in self._revealed), None)
+            if hint is None or not self.solution_available:
+                return None
+        else:
+            hint = self.next_hint()
+        if hint is None:
+            return None
+        self._revealed.append(self.step.hints.index(hint))
+        if self.progress is not None:
+            self.progress.set_hints(self.lab.id, self.step.id, len(self._revealed), revealed=list(self._revealed))
         self._notify()
         return hint
 
     @property
     def shown_hints(self) -> list[HintSpec]:
-        return self.step.hints[: self.hints_shown]
+        return [self.step.hints[i] for i in self._revealed]
 
     def answer(self, question_id: str, text: str) -> bool:
         """Check an answer; a correct one counts towards the step."""
@@ -327,6 +393,8 @@ class LabRunner:
                           meta={"lab": self.lab.id, "step": self.step.id, "question": question.id, "correct": correct})
         if correct:
             self._answered[question.id] = True
+        else:
+            self._count_try()
         self.evaluate()
         return correct
 
@@ -386,6 +454,7 @@ class LabRunner:
         """Restart the step's server scripts, run its other scripts to completion, then its probes."""
         step = self.step
         self.status.running = True
+        self._count_try()
         self._notify()
         try:
             await self._stop_scripts()
@@ -443,7 +512,8 @@ class LabRunner:
             return run.result
         self.evaluate()
         try:
-            return await run.wait(spec.timeout)
+            limit = spec.timeout if self.script_timeout is None else min(spec.timeout, self.script_timeout)
+            return await run.wait(limit)
         finally:
             self.registry.remove(run)
 
@@ -525,6 +595,21 @@ class LabRunner:
             default_script=scripts[0] if len(scripts) == 1 else None, index=index,
         )
 
+    def ladder(self, check: CheckStatus) -> list[str]:
+        """For a failing sequence check: the expected exchange and the observed one (diagnose.ladder)."""
+        from .checks import SequenceCondition
+        from .diagnose import ladder
+
+        if check.passed:
+            return []
+        spec = next((c for c in self.step.checks if self.render(c.title) == check.title), None)
+        if spec is None or not isinstance(spec.condition, SequenceCondition):
+            return []
+        try:
+            return ladder(spec.condition, self._context())
+        except UndefinedVariable:
+            return []
+
     def evaluate(self) -> StepStatus:
         """Judge the step's checks now; records and announces a pass."""
         started = time.perf_counter()
@@ -532,7 +617,8 @@ class LabRunner:
         checks = []
         for check in self.step.checks:
             outcome = check.condition.evaluate(context)
-            checks.append(CheckStatus(self.render(check.title), outcome.passed, outcome.detail))
+            checks.append(CheckStatus(self.render(check.title), outcome.passed, outcome.detail,
+                                      None if outcome.passed else outcome.diagnosis, check.id))
         answered = {q.id: self._answered.get(q.id, False) for q in self.step.questions}
         passed = self.step.checked and all(c.passed for c in checks) and all(answered.values())
         self.status.checks = checks

@@ -182,6 +182,15 @@ def check_lab(path: str | Path) -> list[Problem]:
     if lab is not None:
         problems += validate_lab(lab)
     lab_dir = Path(path).parent
+    if lab is not None:
+        from .prove import undeclared_wrong_files
+
+        problems += undeclared_wrong_files(lab)
+        for step in lab.steps:
+            for wrong in step.wrongs:
+                if not (lab.wrong_dir / wrong.file).is_file():
+                    problems.append(Problem(str(lab.path), wrong.line,
+                                            f"lab:wrong names wrong/{wrong.file}, which does not exist"))
     for folder in ("starter", "solution"):
         directory = lab_dir / folder
         if directory.exists() and not directory.is_dir():

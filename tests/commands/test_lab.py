@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +31,21 @@ def lab_env(tmp_path):
 
 
 @pytest.mark.parametrize("lab_id", LAB_IDS)
-def test_every_lab_is_solved_by_its_reference_solution(lab_id, lab_env):
+def test_every_lab_is_proven(lab_id, lab_env):
+    """Its starter fails every scripted step, its solution passes every step, each wrong/ file fails its step
+    with the diagnosis the lab declares — one run of the lab's servers for the three."""
     missing = missing_requirements(find_lab(lab_id))
     if missing:
         pytest.skip(f"{lab_id} needs {', '.join(missing)} (CI installs it)")
+    result = run_netlab("lab", "validate", "--prove", lab_id, timeout=300, env=lab_env)
+    assert result.returncode == 0, f"{lab_id}: {result.stdout.decode()}{result.stderr.decode()}"
+    err = result.stderr.decode()
+    assert f"the solution passes all {len(find_lab(lab_id).steps)} steps" in err and "1 lab OK proven" in err
+    assert not (Path(lab_env["NETLAB_STATE_DIR"]) / "progress.json").exists()  # proving is not learning
+
+
+def test_solve_prints_the_lab_events_as_json(lab_env):
+    lab_id = "tcp-first-exchange"
     result = run_netlab("lab", "solve", lab_id, "--json", timeout=240, env=lab_env)
     events = [json.loads(line) for line in result.stdout.decode().splitlines()]
     failed = [e["meta"] for e in events if e["kind"] == "step" and e["meta"].get("status") == "failed"]
@@ -52,8 +64,29 @@ def test_solve_fails_with_details_when_the_solution_is_wrong(tmp_path, lab_env):
     out = result.stdout.decode()
     assert result.returncode == 1
     assert "✗ 3/3 Read until the end: the recv loop" in out
-    assert "receive_all.py's stdout does not contain 'received 50000 bytes' (it printed 'received " in out
+    assert "receive_all.py printed 'received " in out and "'received 50000 bytes' expected" in out
     assert "NOT solved: 0/1 steps passed" in out
+
+
+def test_prove_refuses_a_lab_whose_starter_passes_and_a_mistake_diagnosed_otherwise(tmp_path, lab_env):
+    lab = tmp_path / "tcp-first-exchange"
+    shutil.copytree(find_lab("tcp-first-exchange").directory, lab)
+    shutil.copy(lab / "solution" / "client.py", lab / "starter" / "client.py")  # the starter already passes
+    text = (lab / "lab.md").read_text()
+    text = text.replace('file = "receive_once.py"\nreplaces = "receive_all.py"\ndiagnosis = "wrong-output"',
+                        'file = "receive_once.py"\nreplaces = "receive_all.py"\ndiagnosis = "no-traffic"')
+    (lab / "lab.md").write_text(text)
+    (lab / "wrong" / "stray.py").write_text("print('never declared')\n")
+    static = run_netlab("lab", "validate", str(lab), env=lab_env)
+    assert static.returncode == 1 and "wrong/stray.py is not named by any lab:wrong block" in static.stdout.decode()
+    (lab / "wrong" / "stray.py").unlink()
+    result = run_netlab("lab", "validate", "--prove", str(lab), timeout=240, env=lab_env)
+    out = result.stdout.decode()
+    assert result.returncode == 1
+    assert f"{lab}/starter/client.py:" in out and "step 2 (bytes): the starter already passes it" in out
+    assert f"{lab}/wrong/receive_once.py:" in out
+    assert "step 3 (recv-loop): fails, but is diagnosed wrong-output, not no-traffic" in out
+    assert "reference solution fails" not in out
 
 
 def test_list_show_and_validate(lab_env):
@@ -120,7 +153,7 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
     workspace = tmp_path / "ws"
     lab = find_lab("tcp-first-exchange")
     process = subprocess.Popen(
-        netlab_cmd("lab", "run", "tcp-first-exchange", "--step", "bytes", "--workspace", str(workspace)),
+        netlab_cmd("lab", "run", "tcp-first-exchange", "--step", "hello", "--workspace", str(workspace)),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, **lab_env}, text=True, bufsize=1)
     seen: list[str] = []
@@ -142,6 +175,19 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
         raise AssertionError(f"never saw {needle!r} in:\n{''.join(seen)}")
 
     try:
+        read_until("The echo server listens on")
+        port = re.search(r"127\.0\.0\.1:(\d+)", seen[-1]).group(1)
+        read_until("Step 1/3")
+        # From another terminal, the wrong case first: the check names what it saw.
+        sent = run_netlab("send", "tcp", "127.0.0.1", port, "hello", env=lab_env)
+        assert sent.returncode == 0, sent.stderr
+        read_until("saw 'hello' at echo — 'Hello' expected; the case differs")
+        process.stdin.write("hint\n")
+        read_until("Hint 1/3 (for what went wrong just now)")
+        assert "compares bytes exactly" in seen[-1] or "compares bytes exactly" in lines.get(timeout=5)
+        assert run_netlab("send", "tcp", "127.0.0.1", port, "Hello", env=lab_env).returncode == 0
+        read_until("step 1 passed!")
+        process.stdin.write("next\n")
         read_until("Step 2/3")
         read_until("TypeError: a bytes-like object is required")  # the starter, run once on entry
         process.stdin.write("hint\n")
@@ -163,8 +209,19 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
         process.stderr.close()
         process.stdin.close()
     store = ProgressStore(Path(lab_env["NETLAB_STATE_DIR"]) / "progress.json")
-    assert store.passed_steps("tcp-first-exchange") == {"bytes"}
+    assert store.passed_steps("tcp-first-exchange") == {"hello", "bytes"}
     assert store.hints_shown("tcp-first-exchange", "bytes") == 1
+    # What a teacher's dashboard reads: per step, passed, hints, tries, time spent.
+    report = run_netlab("lab", "progress", "--json", env=lab_env)
+    assert report.returncode == 0, report.stderr
+    (row,) = json.loads(report.stdout)
+    assert row["id"] == "tcp-first-exchange" and row["passed"] == 2 and row["current"] == "bytes"
+    hello, bytes_step, recv = row["steps"]
+    assert hello["step"] == "hello" and hello["passed"] and hello["hints"] == 1 and hello["seconds"] > 0
+    assert bytes_step["passed"] and bytes_step["hints"] == 1 and bytes_step["tries"] >= 2  # starter, then fixed
+    assert bytes_step["seconds"] > 0 and recv["passed"] is None and recv["tries"] == 0
+    text = run_netlab("lab", "progress", env=lab_env).stdout.decode()
+    assert "tcp-first-exchange — First TCP exchange" in text and "hints  1" in text and "tries" in text
 
 
 def test_a_non_editable_install_ships_and_lists_every_lab(tmp_path):

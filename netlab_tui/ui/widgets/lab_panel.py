@@ -64,6 +64,10 @@ workspace shown at the top — and watch the checks turn ✓.
     LabPanel .lab-question { height: auto; margin-bottom: 1; }
     LabPanel .lab-feedback { height: auto; color: $text-muted; }
     LabPanel .lab-hint { border-left: thick $warning; padding-left: 1; margin-bottom: 1; }
+    LabPanel .lab-solution { border-left: thick $success; padding-left: 1; margin-bottom: 1; }
+    LabPanel #lab-resume { height: auto; }
+    LabPanel #lab-resume.shown { border-left: thick $warning; padding: 0 1; margin: 0 1; }
+    LabPanel #lab-resume Button { width: 100%; }
     LabPanel #lab-checks { height: auto; max-height: 12; border-top: solid $primary-darken-2; padding: 0 1; }
     LabPanel #lab-output { height: auto; max-height: 8; color: $text-muted; padding: 0 1; }
     LabPanel #lab-nav { height: auto; }
@@ -93,6 +97,7 @@ workspace shown at the top — and watch the checks turn ✓.
             yield Button("▶", id="lab-next", tooltip="next step")
             yield Button("⌕", id="lab-inspector", tooltip="show or hide the inspector (Ctrl+T)")
             yield Button("✕", id="lab-close", variant="error", tooltip="close the lab and stop its servers")
+        yield Vertical(id="lab-resume")  # "resumed at step N" and a Start over button, when it did
         with VerticalScroll(id="lab-body"):
             yield Markdown("", id="lab-text")
             yield Vertical(id="lab-actions")
@@ -121,6 +126,44 @@ workspace shown at the top — and watch the checks turn ✓.
         self._unsubscribe = self.runner.subscribe(self._status_changed)
         self.runner.watch()
         await self.show_step()
+        if self.runner.resumed:
+            await self._show_resumed()
+
+    async def _show_resumed(self) -> None:
+        """Say that the lab picked up where the learner left it, and offer to start over."""
+        runner = self.runner
+        passed = runner.passed_steps() & {s.id for s in runner.lab.steps}
+        box = self.query_one("#lab-resume", Vertical)
+        await box.remove_children()
+        box.add_class("shown")
+        await box.mount_all([
+            Static(Text.assemble(("Resumed at step ", "bold"), (f"{runner.index + 1}/{len(runner.lab.steps)}", "bold"),
+                                 f" where you left off ({len(passed)}/{len(runner.lab.steps)} passed)."),
+                   id="lab-resume-text"),
+            Button("↺ Start over from step 1", id="lab-start-over", variant="warning", compact=True),
+        ])
+
+    async def _hide_resumed(self) -> None:
+        box = self.query_one("#lab-resume", Vertical)
+        box.remove_class("shown")
+        await box.remove_children()
+
+    @on(Button.Pressed, "#lab-start-over")
+    async def start_over(self) -> None:
+        """Forget this lab's progress and go back to step 1 (the learner's files stay as they are)."""
+        runner = self.runner
+        if runner.progress is not None:
+            runner.progress.reset(runner.lab.id)
+        runner.resumed = False
+        await self._hide_resumed()
+        self._announced = None
+        await runner.goto(0)
+        await self.show_step()
+        self.notify(f"Back to step 1; progress forgotten. Your files are kept in {runner.workspace.path} "
+                    f"(`netlab lab reset {runner.lab.id}` restores the starter files).", title=runner.lab.title,
+                    timeout=8)
+        if self.on_progress is not None:
+            self.on_progress()
 
     async def close(self) -> None:
         self._set_inspector(True)
@@ -166,8 +209,7 @@ workspace shown at the top — and watch the checks turn ✓.
             ))
         hints = self.query_one("#lab-hints", Vertical)
         await hints.remove_children()
-        await hints.mount_all([Markdown(f"**Hint {n}.** {runner.render(h.text)}", classes="lab-hint")
-                               for n, h in enumerate(runner.shown_hints, 1)])
+        await hints.mount_all([self._hint_widget(n, h) for n, h in enumerate(runner.shown_hints, 1)])
         self.query_one("#lab-body", VerticalScroll).scroll_home(animate=False)
         self._update_nav()
         self._status_changed(runner.status)
@@ -184,10 +226,17 @@ workspace shown at the top — and watch the checks turn ✓.
     def _update_nav(self) -> None:
         runner = self.runner
         self.query_one("#lab-prev", Button).disabled = runner.index == 0
-        hints = runner.step.hints
+        count = runner.hint_count
+        shown = sum(1 for h in runner.shown_hints if not h.solution)
+        following = runner.next_hint()
         hint_button = self.query_one("#lab-hint", Button)
-        hint_button.disabled = runner.hints_shown >= len(hints)
-        hint_button.label = f"Hint {min(runner.hints_shown + 1, len(hints))}/{len(hints)}" if hints else "Hint"
+        hint_button.disabled = following is None or (following.solution and not runner.solution_available)
+        if following is not None and following.solution:
+            hint_button.label = "Solution"
+        elif following is not None and runner.hint_fits(following):
+            hint_button.label = f"Hint {shown + 1}/{count}★"  # ★: it answers what went wrong just now
+        else:
+            hint_button.label = f"Hint {min(shown + 1, count)}/{count}" if count else "Hint"
 
     def _status_changed(self, status: StepStatus) -> None:
         if not self.is_mounted or status.index != self._step_shown:
@@ -198,7 +247,17 @@ workspace shown at the top — and watch the checks turn ✓.
                 lines.append("✓ ", "bold green").append(check.title + "\n")
             else:
                 lines.append("· ", "bold yellow").append(check.title + "\n")
-                lines.append(f"    {check.detail}\n", "dim")
+                diagnosis = check.diagnosis
+                if diagnosis is not None and not status.running:
+                    lines.append(f"    {diagnosis.sentence}\n", "yellow")
+                    if diagnosis.sentence not in check.detail or check.detail != diagnosis.sentence:
+                        rest = check.detail.replace(diagnosis.sentence, "").strip(" —()")
+                        if rest:
+                            lines.append(f"    {rest}\n", "dim")
+                    for row in self.runner.ladder(check):
+                        lines.append(f"    {row}\n", "red" if row.startswith("✗") else "dim")
+                else:
+                    lines.append(f"    {check.detail}\n", "dim")
         for question in status.step.questions:
             ok = status.answered.get(question.id)
             lines.append("✓ " if ok else "· ", "bold green" if ok else "bold yellow")
@@ -213,6 +272,7 @@ workspace shown at the top — and watch the checks turn ✓.
         lines.rstrip()
         self.query_one("#lab-checks", Static).update(lines)
         self.query_one("#lab-output", Static).update(self._output_text(status))
+        self._update_nav()  # the hint that fits the failure changes with it; the solution comes with a pass
         if status.passed and self._announced != status.index:
             self._announced = status.index
             self._update_header()
@@ -267,13 +327,21 @@ workspace shown at the top — and watch the checks turn ✓.
 
     @on(Button.Pressed, "#lab-hint")
     async def _hint(self) -> None:
-        hint = self.runner.reveal_hint()
+        following = self.runner.next_hint()
+        hint = self.runner.reveal_hint(solution=following is not None and following.solution)
         if hint is not None:
             number = self.runner.hints_shown
             hints = self.query_one("#lab-hints", Vertical)
-            await hints.mount(Markdown(f"**Hint {number}.** {self.runner.render(hint.text)}", classes="lab-hint"))
+            await hints.mount(self._hint_widget(number, hint))
             self.query_one("#lab-body", VerticalScroll).scroll_end(animate=False)
         self._update_nav()
+
+    def _hint_widget(self, number: int, hint) -> Markdown:
+        if hint.solution:
+            return Markdown(f"**Solution.** {self.runner.render(hint.text)}", classes="lab-solution")
+        shown = [h for h in self.runner.shown_hints if not h.solution]
+        n = shown.index(hint) + 1 if hint in shown else number
+        return Markdown(f"**Hint {n}.** {self.runner.render(hint.text)}", classes="lab-hint")
 
     @on(Button.Pressed, "#lab-check")
     def _check(self) -> None:
@@ -310,6 +378,8 @@ workspace shown at the top — and watch the checks turn ✓.
             return
         if self.on_progress is not None:
             self.on_progress()
+        if self.query_one("#lab-resume", Vertical).has_class("shown"):
+            await self._hide_resumed()
         await self.show_step()
 
     @on(Button.Pressed, "#lab-close")

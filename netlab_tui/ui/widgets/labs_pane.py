@@ -141,7 +141,11 @@ files are kept aside). The same labs run without the TUI: `netlab lab run ID`.
                  f"*{lab.level} · about {lab.minutes} min · {', '.join(lab.topics)}*", ""]
         missing = missing_requirements(lab)
         if missing:
-            lines += [f"**Needs {', '.join(missing)}**, which is not installed here.", ""]
+            from netlab_tui.labs.doctor import TOOLS, finding_for
+
+            lines += [f"**Needs {', '.join(missing)}**, which is not installed here (`netlab doctor`):", ""]
+            lines += [f"    {finding_for(tool).line()}" for tool in missing if tool in TOOLS]
+            lines.append("")
         for number, step in enumerate(lab.steps, 1):
             lines.append(f"{number}. {'✓ ' if step.id in passed else ''}{step.title}")
         markdown.update("\n".join(lines))
