@@ -129,3 +129,24 @@ def save_capture(app: "NetlabApp") -> None:
         app.run_worker(work, thread=True, group="save-capture", exit_on_error=False)
 
     app.push_screen(SaveCaptureScreen(len(events), filtered), callback=write)
+
+
+def apply_as_filter(app: "NetlabApp", event: TrafficEvent | None = None) -> None:
+    """Pick a field of ``event`` (the log's selection by default) and filter the log by it."""
+    from .screens.apply_filter import ApplyFilterScreen
+
+    event = event if event is not None else _log(app).selected
+    if event is None:
+        app.notify("select an event in the log first (F3, then ↑/↓)", severity="warning", timeout=3)
+        return
+    bar = _filter_bar(app)
+
+    def apply(text: str | None) -> None:
+        if text is None:
+            return
+        bar.set_filter(text)
+        log = _log(app)
+        log.focus()
+        app.notify(f"filter: {text} — Ctrl+F then Esc clears it", timeout=4)
+
+    app.push_screen(ApplyFilterScreen(event, bar.applied), callback=apply)

@@ -88,6 +88,7 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
 - **/**: search (then **n** / **N** for the next / previous match); the filter bar above narrows the log
 - **m**: mark the selected event; **]** / **[**: next / previous mark
 - **s**: follow the selected event's stream; **g**: its flow graph; **c**: all conversations
+- **a**: apply a field of the selected event as the filter (its conversation, peer, port, text …)
 - **Ctrl+S**: save the events shown as a pcap capture (Wireshark, tshark)
 """
 
@@ -106,6 +107,7 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
         Binding("c", "conversations", "Conversations", id="log.conversations"),
         Binding("g", "flow_graph", "Flow graph", id="log.flow"),
         Binding("ctrl+s", "save_capture", "Save pcap", id="log.save_capture"),
+        Binding("a", "apply_as_filter", "Apply as filter", id="log.apply_filter"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -463,6 +465,11 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
         from netlab_tui.ui.traffic_actions import open_flow_graph
 
         open_flow_graph(self.app)  # type: ignore[arg-type]
+
+    def action_apply_as_filter(self) -> None:
+        from netlab_tui.ui.traffic_actions import apply_as_filter
+
+        apply_as_filter(self.app, self.selected)  # type: ignore[arg-type]
 
     def action_save_capture(self) -> None:
         from netlab_tui.ui.traffic_actions import save_capture
