@@ -65,9 +65,15 @@ def jump_to_event(app: "NetlabApp", seq: int | None) -> None:
     log.focus()
 
 
-def filter_to_conn(app: "NetlabApp", conn: str) -> None:
-    _filter_bar(app).set_filter(f"conn {conn}")
+def filter_to_conn(app: "NetlabApp", expression: str) -> None:
+    """Filter the log to a conversation (``conn a,b``) — aloud: the filter hides everything else, later
+    connections too, until it is cleared."""
+    if not expression.startswith("conn "):
+        expression = f"conn {expression}"
+    _filter_bar(app).set_filter(expression)
     _log(app).focus()
+    app.notify(f"filter: {expression} — other conversations are hidden; Ctrl+F then Esc shows all",
+               timeout=5)
 
 
 def open_follow_stream(app: "NetlabApp", conn: str | None = None) -> None:
