@@ -23,7 +23,7 @@ from typing import Any
 from netlab_tui.engine.core.events import TrafficEvent
 
 from .decoders import Line
-from .decoders.hexdump import hexdump_lines
+from .decoders.hexdump import hexdump_lines, layout_for, offset_digits
 
 # -- conversations table ---------------------------------------------------------------------------------
 INITIATING = ("connect",)
@@ -316,8 +316,10 @@ def _visible_text(data: bytes) -> list[str]:
     return out
 
 
-def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000) -> StreamView:
-    """``stream`` as lines tagged ``in``/``out`` (colour per direction), each with its event's seq."""
+def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000,
+                  columns: int | None = None) -> StreamView:
+    """``stream`` as lines tagged ``in``/``out`` (colour per direction), each with its event's seq. In hex,
+    ``columns`` (the view's width) picks a hex layout that fits with the server's indent, 16 bytes a row."""
     if mode not in STREAM_MODES:
         raise ValueError(f"mode must be one of {', '.join(STREAM_MODES)}")
     lines: list[Line] = []
@@ -331,6 +333,9 @@ def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000
     offsets = {"in": 0, "out": 0}
     # Wireshark indents what the server sent: "in" when netlab is the client, "out" when it served.
     server_sends = "out" if stream.initiator == "peer" else "in"
+    total = max(stream.bytes_in, stream.bytes_out)
+    layout = layout_for(None if columns is None else columns - 4, total)
+    digits = offset_digits(layout, total)
     for chunk in stream.chunks:
         tag = chunk.direction
         if mode == "text":
@@ -339,9 +344,10 @@ def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000
                 seqs.append(chunk.seq)
         elif mode == "hex":
             indent = "    " if chunk.direction == server_sends else ""
-            for line in hexdump_lines(chunk.data):
-                offset_text = f"{offsets[tag] + int(line[0][0].strip(), 16):08x}  "
-                lines.append([(indent + offset_text, "offset"), (line[1][0] + line[2][0], tag)])
+            for line in hexdump_lines(chunk.data, layout=layout, digits=digits):
+                offset_text = f"{offsets[tag] + int(line[0][0].strip(), 16):0{digits}x}"
+                offset_text += line[0][0][len(line[0][0].rstrip()):]  # the layout's gap after the offset
+                lines.append([(indent + offset_text, "offset"), ("".join(text for text, _ in line[1:]), tag)])
                 seqs.append(chunk.seq)
             offsets[tag] += len(chunk.data)
         else:

@@ -23,9 +23,13 @@ def _ascii(chunk: bytes) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
 
 
+def offset_digits(layout: str, size: int) -> int:
+    return 8 if layout == "classic" or size > 0x10000 else 4
+
+
 def layout_width(layout: str, size: int, width: int = 16) -> int:
     """Columns one line of ``layout`` takes for a payload of ``size`` bytes."""
-    digits = 8 if layout == "classic" or size > 0x10000 else 4
+    digits = offset_digits(layout, size)
     if layout == "classic":
         return digits + 2 + width * 3 + 1 + width + 2
     if layout == "compact":
@@ -42,9 +46,9 @@ def layout_for(columns: int | None, size: int) -> str:
     return next((name for name in LAYOUTS if layout_width(name, size) <= columns), "hex")
 
 
-def hexdump_lines(data: bytes, width: int = 16, layout: str = "classic") -> list[Line]:
+def hexdump_lines(data: bytes, width: int = 16, layout: str = "classic", digits: int | None = None) -> list[Line]:
     lines: list[Line] = []
-    digits = 8 if layout == "classic" or len(data) > 0x10000 else 4
+    digits = digits or offset_digits(layout, len(data))
     for offset in range(0, min(len(data), MAX_BYTES), width):
         chunk = data[offset : offset + width]
         if layout == "classic":
