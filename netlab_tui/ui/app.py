@@ -351,6 +351,7 @@ class NetlabApp(App[int]):
                             lambda: traffic_actions.apply_as_filter(self))
         yield SystemCommand("Save capture (pcap)", "Write the events shown in the log as a pcap for Wireshark",
                             lambda: traffic_actions.save_capture(self))
+        yield from traffic_actions.system_commands(self)  # the log's and the inspector's keys
 
     # -- filter, search and the conversation views (traffic_actions.py) -------------------------------
     @on(FilterBar.Changed)

@@ -6,12 +6,15 @@ Plain functions of the app, so a key in the log, a palette command and a screen 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netlab_tui.engine.core.events import TrafficEvent
 
 if TYPE_CHECKING:
+    from textual.app import SystemCommand
+
     from .app import NetlabApp
     from .widgets.filter_bar import FilterBar
     from .widgets.traffic_log import TrafficLog
@@ -156,3 +159,38 @@ def apply_as_filter(app: "NetlabApp", event: TrafficEvent | None = None) -> None
         app.notify(f"filter: {text} — Ctrl+F then Esc clears it", timeout=4)
 
     app.push_screen(ApplyFilterScreen(event, bar.applied), callback=apply)
+
+
+def go_to_event(app: "NetlabApp") -> None:
+    """Ask for an event number and select it in the log (Wireshark's Go to Packet)."""
+    from .screens.go_to_event import GoToEventScreen
+
+    if not app.journal.total:
+        app.notify("no events yet", timeout=2)
+        return
+    app.push_screen(GoToEventScreen(app.journal.total), callback=lambda seq: jump_to_event(app, seq))
+
+
+def system_commands(app: "NetlabApp") -> "Iterator[SystemCommand]":
+    """The palette's entries for the log's and the inspector's own keys (each names its key)."""
+    from textual.app import SystemCommand
+
+    from .widgets.inspector import Inspector
+
+    def log_action(name: str):
+        return lambda: getattr(_log(app), f"action_{name}")()
+
+    def inspector_action(name: str):
+        return lambda: getattr(app.screen_stack[0].query_one(Inspector), f"action_{name}")()
+
+    yield SystemCommand("Go to event (ctrl+g)", "Select an event by its number in the log", lambda: go_to_event(app))
+    yield SystemCommand("Search the traffic log (/)", "Jump to events containing a text; n / N for the next / previous",
+                        lambda: app.screen_stack[0].query_one("#search-input").focus())
+    yield SystemCommand("Mark the selected event (m)", "Mark or unmark it; ] and [ jump between marks",
+                        log_action("toggle_mark"))
+    yield SystemCommand("Next mark (])", "Select the next marked event", log_action("next_mark"))
+    yield SystemCommand("Previous mark ([)", "Select the previous marked event", log_action("prev_mark"))
+    yield SystemCommand("Inspector full screen (z)", "The inspector over the whole screen, or back (Esc)",
+                        inspector_action("toggle_full_screen"))
+    yield SystemCommand("Inspector view… (v)", "Show the selected event through any view", inspector_action("choose_view"))
+    yield SystemCommand("Inspector text encoding (e)", "Cycle the text view's encoding", inspector_action("cycle_encoding"))

@@ -82,3 +82,35 @@ async def test_a_narrow_log_keeps_peer_kind_and_summary():
         assert event.kind in text and "Hello" in text
         assert event.peer.split(":")[0] in text
         await pilot.press("ctrl+q")
+
+
+async def test_go_to_event_by_number_and_palette_entries_for_the_log_keys():
+    from textual.command import CommandPalette
+
+    from netlab_tui.ui.screens.go_to_event import GoToEventScreen
+
+    app = NetlabApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await echo_traffic(app)
+        log = app.query_one(TrafficLog)
+        await wait_for(pilot, lambda: len(log.rows) == app.journal.total)
+        target = log.rows[2].seq
+        await pilot.press("f3", "ctrl+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GoToEventScreen))
+        await pilot.press("9", "9", "9", "enter")  # out of range: said, not a crash
+        assert isinstance(app.screen, GoToEventScreen)
+        assert "from 1 to" in str(app.screen.query_one("#goto-error").render())
+        await pilot.press("backspace", "backspace", "backspace", *str(target), "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, GoToEventScreen))
+        assert log.selected.seq == target and log.has_focus
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for wanted in ("Go to event (ctrl+g)", "Apply as filter", "Inspector full screen (z)",
+                       "Mark the selected event (m)", "Search the traffic log (/)"):
+            assert wanted in titles
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Inspector full screen")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen_stack[0].maximized is not None)
+        await pilot.press("ctrl+q")

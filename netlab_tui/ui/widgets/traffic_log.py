@@ -88,6 +88,7 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
 - **/**: search (then **n** / **N** for the next / previous match); the filter bar above narrows the log
 - **m**: mark the selected event; **]** / **[**: next / previous mark
 - **s**: follow the selected event's stream; **g**: its flow graph; **c**: all conversations
+- **Ctrl+G**: go to an event by its number (the **no.** column)
 - **a**: apply a field of the selected event as the filter (its conversation, peer, port, text …)
 - **Ctrl+S**: save the events shown as a pcap capture (Wireshark, tshark)
 """
@@ -108,6 +109,7 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
         Binding("g", "flow_graph", "Flow graph", id="log.flow"),
         Binding("ctrl+s", "save_capture", "Save pcap", id="log.save_capture"),
         Binding("a", "apply_as_filter", "Apply as filter", id="log.apply_filter"),
+        Binding("ctrl+g", "go_to_event", "Go to no.", show=False, id="log.go_to"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -465,6 +467,11 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
         from netlab_tui.ui.traffic_actions import open_flow_graph
 
         open_flow_graph(self.app)  # type: ignore[arg-type]
+
+    def action_go_to_event(self) -> None:
+        from netlab_tui.ui.traffic_actions import go_to_event
+
+        go_to_event(self.app)  # type: ignore[arg-type]
 
     def action_apply_as_filter(self) -> None:
         from netlab_tui.ui.traffic_actions import apply_as_filter
