@@ -607,21 +607,21 @@ def terms_for(event: TrafficEvent) -> list[tuple[str, str]]:
         terms.append((f"peer == {_quoted(event.peer)}", "the same other end"))
         host, port = split_addr(event.peer)
         if host:
-            terms.append((f"host {_quoted(host)}", "either end on this host"))
+            terms.append((f"host {_quoted(host)}", "this host, either end"))
     if event.local:
         _host, port = split_addr(event.local)
         if port is not None:
-            terms.append((f"port {port}", "either end on netlab's port"))
-    terms.append((f"session == {_quoted(event.source)}", "what this session saw"))
+            terms.append((f"port {port}", "this port, either end"))
+    terms.append((f"session == {_quoted(event.source)}", "this session"))
     terms.append((f"proto {event.proto}", f"{event.proto} events"))
     terms.append((f"kind {event.kind}", f"{event.kind} events"))
     if event.direction in DIRECTIONS:
         terms.append((f"dir {event.direction}", "received by netlab" if event.direction == "in" else "sent by netlab"))
     text = event.text if event.payload is not None else None
     if text:
-        line = text.strip().splitlines()[0][:40] if text.strip() else ""
+        line = text.strip().splitlines()[0][:24] if text.strip() else ""
         if line:
-            terms.append((f"text {_quoted(line)}", "payloads containing this text"))
+            terms.append((f"text {_quoted(line)}", "payloads with this text"))
     if event.payload is not None:
         terms.append((f"size == {event.size}", "payloads of this size"))
     return [(term, what) for term, what in terms if check(term) is None]

@@ -6,6 +6,7 @@ negation (``not …``: hide events like this one).
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -51,9 +52,10 @@ class ApplyFilterScreen(ModalScreen[str | None]):
         self.terms = terms_for(event)
 
     def compose(self) -> ComposeResult:
-        width = max((len(term) for term, _ in self.terms), default=10)
-        options = [Option(f"{term:<{min(width, 44)}}  {what}", id=str(i)) for i, (term, what) in enumerate(self.terms)]
-        hint = "Enter: show only these · &: and with the current filter · !: hide these · Esc: cancel"
+        width = min(44, max((len(term) for term, _ in self.terms), default=10))
+        options = [Option(Text(f"{term:<{width}}  ", no_wrap=True, overflow="ellipsis").append(what, style="dim"),
+                          id=str(i)) for i, (term, what) in enumerate(self.terms)]
+        hint = "Enter: show only these · &: and with the current filter\n!: hide these · Esc: cancel"
         if self.current.strip():
             hint += f"\ncurrent filter: {self.current.strip()}"
         with Vertical() as box:
