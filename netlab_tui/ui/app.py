@@ -242,7 +242,7 @@ class NetlabApp(App[int]):
     @on(TrafficLog.Inspect)
     def _inspect(self, message: TrafficLog.Inspect) -> None:
         self.query_one(Inspector).show(message.event)
-        self.query_one("#inspector-tabs").focus()
+        self.query_one(Inspector).focus_view()
 
     def select_event(self, seq: int) -> bool:
         """Select (and inspect) the journal event ``seq`` in the log."""
@@ -256,16 +256,17 @@ class NetlabApp(App[int]):
         self.exit(0)
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen, help_title  # Markdown (markdown-it) is not needed for the first frame
+
         title, text = "netlab", GLOBAL_HELP
         widget: Widget | None = self.focused
         while widget is not None:
             help_text = getattr(widget, "HELP", None)
             if isinstance(help_text, str) and help_text:
-                title = getattr(widget, "PANE_TITLE", "") or widget.__class__.__name__
+                title = getattr(widget, "PANE_TITLE", "") or help_title(help_text)
                 text = help_text
                 break
             widget = widget.parent if isinstance(widget.parent, Widget) else None
-        from .screens.help import HelpScreen  # Markdown (markdown-it) is not needed for the first frame
 
         self.push_screen(HelpScreen(title, text + "\n" + self._keys_markdown()))
 
@@ -289,7 +290,7 @@ class NetlabApp(App[int]):
         self.query_one(TrafficLog).focus()
 
     def action_focus_inspector(self) -> None:
-        self.query_one("#inspector-tabs").focus()
+        self.query_one(Inspector).focus_view()  # full-screen in a narrow terminal
 
     def action_clear_log(self) -> None:
         self.query_one(TrafficLog).clear()
@@ -346,8 +347,11 @@ class NetlabApp(App[int]):
                             lambda: traffic_actions.open_conversations(self))
         yield SystemCommand("Flow graph", "The selected event's conversation as a ladder diagram",
                             lambda: traffic_actions.open_flow_graph(self))
+        yield SystemCommand("Apply as filter", "Filter the log by a field of the selected event (conversation, peer, port …)",
+                            lambda: traffic_actions.apply_as_filter(self))
         yield SystemCommand("Save capture (pcap)", "Write the events shown in the log as a pcap for Wireshark",
                             lambda: traffic_actions.save_capture(self))
+        yield from traffic_actions.system_commands(self)  # the log's and the inspector's keys
 
     # -- filter, search and the conversation views (traffic_actions.py) -------------------------------
     @on(FilterBar.Changed)

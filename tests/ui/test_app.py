@@ -44,8 +44,8 @@ async def test_server_client_log_and_inspector_end_to_end():
         assert inspector.current_view == "text"
         assert "Hello\\n" in inspector.rendered_text()
 
-        # The hex view: offsets, hex bytes, ASCII column.
-        await pilot.press("f4", "right")
+        # The hex view: offsets, hex bytes, ASCII column (full-screen with z: the classic layout fits).
+        await pilot.press("f4", "right", "z")
         await pilot.pause()
         assert inspector.current_view == "hex"
         assert "00000000  48 65 6c 6c 6f 0a" in inspector.rendered_text()

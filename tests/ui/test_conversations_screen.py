@@ -1,4 +1,5 @@
-"""The conversations screen: rows per connection, live counts, Enter filters the log."""
+"""The conversations screen: one row per connection (both ends of a loopback one), live counts, Enter
+goes to the conversation's first event, f filters the log to it aloud."""
 
 import asyncio
 
@@ -23,11 +24,12 @@ async def test_conversations_table_counts_and_filters():
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConversationsScreen))
         table = app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count == 2)
-        rows = {table.get_row_at(i)[0]: table.get_row_at(i) for i in range(2)}
-        mine = rows[client.conn]
+        accepted = next(e.conn for e in app.journal.events() if e.kind == "accept")
+        await wait_for(pilot, lambda: table.row_count == 1)  # netlab's client and server: one connection
+        mine = table.get_row_at(0)
+        assert mine[0] == f"{client.conn} (+1)"
         assert mine[2] == client.local and mine[3] == client.peer
-        assert mine[5] == "13 B / 2" and mine[6] == "13 B / 2"  # client → server, server → client
+        assert mine[5] == "13 B / 2" and mine[6] == "13 B / 2"  # client → server, server → client: once each
         assert mine[8] == "open"
 
         # live: more traffic and the close update the row in place
@@ -36,17 +38,26 @@ async def test_conversations_table_counts_and_filters():
         await client.send(b"more\n")
         await asyncio.wait_for(echoed.wait(), 5)
         await app.registry.stop(client)
-        await wait_for(pilot, lambda: table.get_row(client.conn)[8] == "closed")
-        assert table.get_row(client.conn)[5] == "18 B / 3" and table.get_row(client.conn)[6] == "18 B / 3"
+        await wait_for(pilot, lambda: table.get_row_at(0)[8] == "closed")
+        assert table.get_row_at(0)[5] == "18 B / 3" and table.get_row_at(0)[6] == "18 B / 3"
+        assert table.row_count == 1
 
-        table.move_cursor(row=table.get_row_index(client.conn))
         await pilot.press("s")  # follow the highlighted conversation, then come back
         await wait_for(pilot, lambda: isinstance(app.screen, FollowStreamScreen))
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ConversationsScreen))
 
-        await pilot.press("enter")  # filter the log to it
+        await pilot.press("enter")  # go to its first event, hiding nothing
         await wait_for(pilot, lambda: not isinstance(app.screen, ConversationsScreen))
-        assert app.query_one(FilterBar).applied == f"conn {client.conn}"
-        await wait_for(pilot, lambda: log.rows and all(e.conn == client.conn for e in log.rows))
-        assert [e.kind for e in log.rows] == ["connect"] + ["data"] * 6 + ["close"]
+        first = min(e.seq for e in app.journal.events() if e.conn in (client.conn, accepted))
+        assert log.selected is not None and log.selected.seq == first
+        assert app.query_one(FilterBar).applied == "" and log.predicate is None
+
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConversationsScreen))
+        await pilot.press("f")  # filter the log to both ends of it, and say so
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConversationsScreen))
+        assert app.query_one(FilterBar).applied == f"conn {client.conn},{accepted}"
+        await wait_for(pilot, lambda: log.rows and all(e.conn in (client.conn, accepted) for e in log.rows))
+        assert [e.kind for e in log.rows if e.conn == client.conn] == ["connect"] + ["data"] * 6 + ["close"]
+        assert any("filter: conn" in n.message for n in app._notifications)

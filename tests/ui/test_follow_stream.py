@@ -76,3 +76,24 @@ async def test_jumping_to_an_event_hidden_by_the_filter_clears_the_filter():
         await wait_for(pilot, lambda: not isinstance(app.screen, FollowStreamScreen))
         await wait_for(pilot, lambda: len(log.rows) == app.journal.total)
         assert log.selected.payload == b"Hello\n"
+
+
+async def test_follow_stream_hex_fits_80_columns_and_indents_the_server():
+    app = NetlabApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        payload = b"Hello, netlab! 0123456789abcdefghijklmnopqrstuvwxyz\n"
+        server, client = await echo_traffic(app, messages=(payload,))
+        log = app.query_one(TrafficLog)
+        await wait_for(pilot, lambda: len(log.rows) == app.journal.total)
+        # From the server's side: netlab served, so what it sent is the server's and is indented.
+        assert log.select_seq(next(e.seq for e in log.rows if e.source == server.name and e.kind == "data"))
+        await pilot.press("f3", "s")
+        await wait_for(pilot, lambda: isinstance(app.screen, FollowStreamScreen))
+        await pilot.press("x")
+        await pilot.pause()
+        lines = app.screen.query_one(LinesView)
+        rows = lines.plain().splitlines()[1:]
+        assert len(rows) == 8 and all(len(row) <= lines.size.width for row in rows)
+        assert rows[0].startswith("0000 48 65 6c") and rows[0].endswith("Hello, netlab! 0")  # the client
+        assert rows[4].startswith("    0000 48 65 6c")  # the server's echo, indented as in Wireshark
+        await pilot.press("escape", "ctrl+q")

@@ -58,9 +58,11 @@ async def test_scan_streams_open_ports_into_the_table(listeners, engine):
         assert bar.total == bar.progress == len(set(range(max(1, low), min(65535, high) + 1)) | {listeners[1]})
         status = str(app.query_one("#scan-status", Label).render())
         assert status.startswith("done:") and f"{len(listed)} open" in status
-        # The traffic log got the port events too (one per port).
+        # The traffic log got one event per port that is not closed, and the closed ones summed up.
         ports = app.journal.events(lambda e: e.kind == "port")
-        assert len(ports) == bar.total
+        summaries = app.journal.events(lambda e: e.kind == "info" and (e.meta or {}).get("closed"))
+        assert sorted(e.meta["port"] for e in ports) == listed
+        assert sum(e.meta["closed"] for e in summaries) == bar.total - len(listed)
         assert not [s for s in app.registry if isinstance(s, ScanSession)]  # finished scans leave the registry
 
 
@@ -169,3 +171,38 @@ async def test_compare_view(listeners, tmp_path, monkeypatch):
             assert str(cells[0]) == "" and [str(c) for c in cells[3:]] == ["open", "open"]
         assert "the same" in compare.border_title
         assert (tmp_path / "data" / "netlab" / "known_hosts").exists()
+
+
+async def test_a_wide_scan_sums_closed_ports_up_and_shows_them_on_demand(listeners):
+    """30000-50000 was 20,001 log events, one per closed port (issue 12, item 10)."""
+    app = NetlabApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        spec = f"30000-50000,{listeners[0]}"
+        app.show_pane("scan", target="127.0.0.1", ports=spec, engine="connect")
+        await pilot.pause()
+        closed_box = app.query_one("#scan-show-closed", Checkbox)
+        # An unticked box shows no X (Textual's draws one in both states, told apart by colour only).
+        assert "X" not in closed_box.render().plain and not closed_box.value
+        assert await pilot.click("#scan-start")
+        pane = app.query_one(ScanPane)
+        await wait_for(pilot, lambda: pane.session is not None and not pane.session.running
+                       and not app.query_one("#scan-start").disabled, what="the scan to end", timeout=60)
+        scan = pane.scan
+        events = app.journal.events(lambda e: e.source == scan.name)
+        closed = scan.counts()["closed"]
+        assert closed > 19_000
+        assert len(events) < 100, f"{len(events)} log events for one scan"
+        summaries = [e for e in events if e.kind == "info" and (e.meta or {}).get("closed")]
+        assert sum(e.meta["closed"] for e in summaries) == closed
+        assert "closed ports on 127.0.0.1" in summaries[0].text
+        table = app.query_one("#scan-results", DataTable)
+        assert "closed" not in {str(s) for s in column(table, 2)}
+        assert "closed ports not listed" in str(app.query_one("#scan-status", Label).render())
+        # Ticking "show closed" afterwards lists them (up to the table's cap), from the scan's results.
+        closed_box.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert closed_box.value and "X" in closed_box.render().plain
+        assert "closed" in {str(s) for s in column(table, 2)}
+        assert table.row_count == len(scan.open_ports()) + 5_000

@@ -1,7 +1,9 @@
 """Conversations, follow-stream and the flow graph: Wireshark's three views of "who said what to whom".
 
 A *conversation* is everything that shares a ``conn`` id: one TCP connection, one UDP peer pair, one HTTP
-exchange, one process. ``ConversationTable`` keeps the statistics up to date one event at a time (the
+exchange, one process. On loopback netlab often holds both ends of one connection (its client talking to
+its server): the two ``conn`` ids with the same pair of endpoints are one conversation, as in a capture —
+its bytes are counted once (each direction as the side that saw the most of it), its events from both. ``ConversationTable`` keeps the statistics up to date one event at a time (the
 TUI feeds it live); HTTP exchanges name the TCP connection they travelled on (``meta.tcp``), so the
 connection's row counts their bytes too and following it shows the whole keep-alive stream.
 
@@ -21,7 +23,7 @@ from typing import Any
 from netlab_tui.engine.core.events import TrafficEvent
 
 from .decoders import Line
-from .decoders.hexdump import hexdump_lines
+from .decoders.hexdump import hexdump_lines, layout_for, offset_digits
 
 # -- conversations table ---------------------------------------------------------------------------------
 INITIATING = ("connect",)
@@ -48,6 +50,16 @@ class Conversation:
     closed_by: str | None = None
     parent: str | None = None  # the TCP connection an HTTP exchange travelled on
     children: list[str] = field(default_factory=list)
+    conns: list[str] = field(default_factory=list)  # every conn id of this conversation (both ends)
+    key: str = ""  # the first conn seen: a stable name for the row while ``conn`` may change
+    # per conn: [bytes_in, bytes_out, events_in, events_out] as that end saw them, and that end's address
+    sides: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    side_local: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def filter(self) -> str:
+        """The filter-language expression that shows this conversation (both ends)."""
+        return "conn " + ",".join([self.conn] + [c for c in self.conns if c != self.conn])
 
     @property
     def duration(self) -> float:
@@ -76,7 +88,7 @@ class Conversation:
             "events_in": self.events_in, "events_out": self.events_out,
             "bytes_in": self.bytes_in, "bytes_out": self.bytes_out,
             "start": self.first_ts, "duration": round(self.duration, 6), "state": self.state,
-            "closed_by": self.closed_by, "parent": self.parent,
+            "closed_by": self.closed_by, "parent": self.parent, "conns": list(self.conns or [self.conn]),
         }
 
 
@@ -84,69 +96,115 @@ class ConversationTable:
     """Conversations keyed by ``conn``, updated one event at a time."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, Conversation] = {}
+        self._rows: dict[str, Conversation] = {}  # by key (the row's first conn)
+        self._by_conn: dict[str, Conversation] = {}  # every conn of every row
+        self._by_pair: dict[tuple, Conversation] = {}  # (proto, {endpoint, endpoint}) → row
         self.version = 0  # bumped on every change, so a view can tell whether to redraw
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def get(self, conn: str) -> Conversation | None:
-        return self._rows.get(conn)
+        return self._by_conn.get(conn)
 
     def rows(self) -> list[Conversation]:
         return sorted(self._rows.values(), key=lambda c: c.first_seq)
 
     def clear(self) -> None:
         self._rows.clear()
+        self._by_conn.clear()
+        self._by_pair.clear()
         self.version += 1
 
     def extend(self, events: Iterable[TrafficEvent]) -> None:
         for event in events:
             self.add(event)
 
+    def _row_for(self, event: TrafficEvent, conn: str) -> Conversation:
+        row = self._by_conn.get(conn)
+        pair = None
+        if event.local and event.peer and event.proto in ("tcp", "udp", "http", "rpc", "ssh") and not (event.meta or {}).get("tcp"):
+            pair = (event.proto, frozenset((event.local, event.peer)))
+        if row is None:
+            other = self._by_pair.get(pair) if pair is not None else None
+            if other is not None and other.side_local.get(other.conn) != event.local:
+                row = other  # the other end of a connection netlab already holds
+            else:
+                row = Conversation(conn, event.proto, event.source, first_ts=event.ts, first_seq=event.seq, key=conn)
+                self._rows[conn] = row
+            row.conns.append(conn)
+            row.sides[conn] = [0, 0, 0, 0]
+            self._by_conn[conn] = row
+        if pair is not None and pair not in self._by_pair:
+            self._by_pair[pair] = row
+        if row.side_local.get(conn) is None and event.local:
+            row.side_local[conn] = event.local
+        return row
+
+    def _recount(self, row: Conversation) -> None:
+        """The row's counts as its primary end (``row.conn``) sees them: each direction from the end that
+        saw the most of it (both ends see the same bytes; one may have started watching later)."""
+        if len(row.sides) == 1:
+            row.bytes_in, row.bytes_out, row.events_in, row.events_out = next(iter(row.sides.values()))
+            return
+        best = [0, 0, 0, 0]
+        for conn, (b_in, b_out, e_in, e_out) in row.sides.items():
+            if conn != row.conn and row.side_local.get(conn) not in (None, row.local):
+                b_in, b_out, e_in, e_out = b_out, b_in, e_out, e_in  # the other end: its "in" is our "out"
+            best = [max(best[0], b_in), max(best[1], b_out), max(best[2], e_in), max(best[3], e_out)]
+        row.bytes_in, row.bytes_out, row.events_in, row.events_out = best
+
     def add(self, event: TrafficEvent) -> None:
         conn = event.conn
         if not conn:
             return
         self.version += 1
-        row = self._rows.get(conn)
-        if row is None:
-            row = self._rows[conn] = Conversation(conn, event.proto, event.source, first_ts=event.ts,
-                                                  first_seq=event.seq)
+        row = self._row_for(event, conn)
+        primary = conn == row.conn
         row.events += 1
         row.last_ts = max(row.last_ts, event.ts)
         row.last_seq = event.seq
-        row.local = row.local or event.local
-        row.peer = row.peer or event.peer
+        if primary:
+            row.local = row.local or event.local
+            row.peer = row.peer or event.peer
         kind = event.kind
         meta = event.meta or {}
-        if row.initiator is None:
+        if kind == "connect" and event.direction != "in" and not primary and row.initiator != "local":
+            # netlab's client end of a connection first seen from its server end: lead with the client
+            # (Wireshark's left-hand side), as the row would had the client's event come first.
+            row.conn, row.source, row.local, row.peer, row.initiator = conn, event.source, event.local, event.peer, None
+            primary = True
+        if row.initiator is None and primary:
             if kind == "connect":
                 # netlab's own connect has no direction; a captured SYN arrives "in" at the server we show
                 row.initiator = "peer" if event.direction == "in" else "local"
             elif kind in ("accept", "request"):
                 row.initiator = "peer"
         size = event.size
+        side = row.sides[conn]
         if event.direction == "in":
-            row.events_in += 1
-            row.bytes_in += size
+            side[0] += size
+            side[2] += 1
         elif event.direction == "out":
-            row.events_out += 1
-            row.bytes_out += size
+            side[1] += size
+            side[3] += 1
         parent = meta.get("tcp")
         if isinstance(parent, str) and parent != conn:
             row.parent = parent
-            tcp = self._rows.get(parent)
+            tcp = self._by_conn.get(parent)
             if tcp is not None:
                 if conn not in tcp.children:
                     tcp.children.append(conn)
+                tcp_side = tcp.sides.setdefault(parent, [0, 0, 0, 0])
                 if event.direction == "in":
-                    tcp.bytes_in += size
-                    tcp.events_in += 1
+                    tcp_side[0] += size
+                    tcp_side[2] += 1
                 elif event.direction == "out":
-                    tcp.bytes_out += size
-                    tcp.events_out += 1
+                    tcp_side[1] += size
+                    tcp_side[3] += 1
                 tcp.last_ts = max(tcp.last_ts, event.ts)
+                self._recount(tcp)
+        self._recount(row)
         if kind == "close":
             flags = meta.get("flags")
             if isinstance(flags, str) and "R" in flags:
@@ -154,7 +212,10 @@ class ConversationTable:
             elif row.state != "reset":
                 row.state = "closed"
             by = meta.get("by")
-            row.closed_by = str(by) if by is not None else row.closed_by
+            if by is not None and (primary or row.closed_by is None):
+                if not primary:  # the other end's "peer" is this end
+                    by = {"peer": "netlab", "netlab": "peer"}.get(str(by), by)
+                row.closed_by = str(by)
         elif kind == "error" and "reset" in (event.message or "").lower():
             row.state = "reset"
         elif kind == "exit":
@@ -255,8 +316,10 @@ def _visible_text(data: bytes) -> list[str]:
     return out
 
 
-def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000) -> StreamView:
-    """``stream`` as lines tagged ``in``/``out`` (colour per direction), each with its event's seq."""
+def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000,
+                  columns: int | None = None) -> StreamView:
+    """``stream`` as lines tagged ``in``/``out`` (colour per direction), each with its event's seq. In hex,
+    ``columns`` (the view's width) picks a hex layout that fits with the server's indent, 16 bytes a row."""
     if mode not in STREAM_MODES:
         raise ValueError(f"mode must be one of {', '.join(STREAM_MODES)}")
     lines: list[Line] = []
@@ -268,6 +331,11 @@ def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000
     lines.append([(header, "header")])
     seqs.append(None)
     offsets = {"in": 0, "out": 0}
+    # Wireshark indents what the server sent: "in" when netlab is the client, "out" when it served.
+    server_sends = "out" if stream.initiator == "peer" else "in"
+    total = max(stream.bytes_in, stream.bytes_out)
+    layout = layout_for(None if columns is None else columns - 4, total)
+    digits = offset_digits(layout, total)
     for chunk in stream.chunks:
         tag = chunk.direction
         if mode == "text":
@@ -275,10 +343,11 @@ def render_stream(stream: Stream, mode: str = "text", *, max_lines: int = 50_000
                 lines.append([(text, tag)])
                 seqs.append(chunk.seq)
         elif mode == "hex":
-            indent = "    " if chunk.direction == "in" else ""
-            for line in hexdump_lines(chunk.data):
-                offset_text = f"{offsets[tag] + int(line[0][0].strip(), 16):08x}  "
-                lines.append([(indent + offset_text, "offset"), (line[1][0] + line[2][0], tag)])
+            indent = "    " if chunk.direction == server_sends else ""
+            for line in hexdump_lines(chunk.data, layout=layout, digits=digits):
+                offset_text = f"{offsets[tag] + int(line[0][0].strip(), 16):0{digits}x}"
+                offset_text += line[0][0][len(line[0][0].rstrip()):]  # the layout's gap after the offset
+                lines.append([(indent + offset_text, "offset"), ("".join(text for text, _ in line[1:]), tag)])
                 seqs.append(chunk.seq)
             offsets[tag] += len(chunk.data)
         else:

@@ -588,3 +588,60 @@ def help_text() -> str:
     for example, meaning in EXAMPLES:
         out.append(f"  {example:<32} {meaning}")
     return "\n".join(out)
+
+
+# -- apply as filter -------------------------------------------------------------------------------------
+def _quoted(value: str) -> str:
+    if re.fullmatch(r"[\w.:\[\]/@-]+", value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def terms_for(event: TrafficEvent) -> list[tuple[str, str]]:
+    """Filters that select events like ``event`` by one of its fields, as ``(filter, what it keeps)`` —
+    Wireshark's *Apply as Filter* on a field of the selected packet. Each one compiles."""
+    terms: list[tuple[str, str]] = []
+    if event.conn:
+        terms.append((f"conn {_quoted(event.conn)}", "this conversation"))
+    if event.peer:
+        terms.append((f"peer == {_quoted(event.peer)}", "the same other end"))
+        host, port = split_addr(event.peer)
+        if host:
+            terms.append((f"host {_quoted(host)}", "this host, either end"))
+    if event.local:
+        _host, port = split_addr(event.local)
+        if port is not None:
+            terms.append((f"port {port}", "this port, either end"))
+    terms.append((f"session == {_quoted(event.source)}", "this session"))
+    terms.append((f"proto {event.proto}", f"{event.proto} events"))
+    terms.append((f"kind {event.kind}", f"{event.kind} events"))
+    if event.direction in DIRECTIONS:
+        terms.append((f"dir {event.direction}", "received by netlab" if event.direction == "in" else "sent by netlab"))
+    text = event.text if event.payload is not None else None
+    if text:
+        line = text.strip().splitlines()[0][:24] if text.strip() else ""
+        if line:
+            terms.append((f"text {_quoted(line)}", "payloads with this text"))
+    if event.payload is not None:
+        terms.append((f"size == {event.size}", "payloads of this size"))
+    return [(term, what) for term, what in terms if check(term) is None]
+
+
+def help_markdown() -> str:
+    """``help_text`` as Markdown lists, which wrap at any width (a code block is cut at the right edge)."""
+    out = ["Fields (`FIELD [OP] VALUE`), combined with `and` / `or` / `not` and parentheses:", ""]
+    for f in FIELDS:
+        aliases = f" (also {', '.join(f.aliases)})" if f.aliases else ""
+        choices = f"; values: {', '.join(f.choices)}" if f.choices else ""
+        out.append(f"- **{f.name}**{aliases}: {f.help} — e.g. `{f.example}` (ops: {' '.join(f.ops)}{choices})")
+    out += ["", "Words on their own:", "",
+            "- protocols: " + " ".join(PROTOS),
+            "- directions: in out",
+            "- kinds: " + " ".join(KINDS),
+            '- `"quoted text"` searches the payload; `/regex/i` searches it with a regex', "",
+            "Operators: `==` (or `=`) exact · `!=` not · `~` regex search · `!~` no match · `<` `<=` `>` `>=` numbers. "
+            "Lists and ranges: `port 80,443` · `port 8000-8100` · `kind data,close`. "
+            "Combine: `and` `&&` (or just a space) · `or` `||` · `not` `!` · `( … )`.", "",
+            "Examples:", ""]
+    out += [f"- `{example}`: {meaning}" for example, meaning in EXAMPLES]
+    return "\n".join(out)

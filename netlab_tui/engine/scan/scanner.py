@@ -3,7 +3,10 @@
 ``ScanSession`` resolves its targets first, refuses hosts outside the loopback range unless told the
 user confirmed (``allow_remote``), then publishes one ``port`` event per scanned port with
 ``meta = {host, port, state, service, reason, target}`` and keeps ``progress`` (done/total, ETA) up to
-date for progress bars.
+date for progress bars. With ``log_closed=False`` (the TUI's default) closed ports are not one event
+each — a 30000-50000 scan would flood the log with 20,001 of them — but summed up, one ``info`` event per
+host per nmap chunk (or per ``CLOSED_BATCH`` ports of the connect engine) with
+``meta = {host, closed: count, ports: "30000-30999,31001-…"}``; ``results`` keeps every port.
 
 Two engines:
 
@@ -43,6 +46,7 @@ from netlab_tui.engine.core.sessions import NetlabError, Session
 
 ENGINES = ("nmap", "connect")
 STATES = ("open", "closed", "filtered")
+CLOSED_BATCH = 5_000  # closed ports per summary event (connect engine; nmap summarises per chunk)
 MAX_HOSTS = 256
 MAX_PROBES = 1 << 20  # every port keeps a result: 16 hosts × all ports is about 250 MB
 DEFAULT_TIMEOUT = 1.0
@@ -384,6 +388,7 @@ class ScanSession(Session):
         allow_remote: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         concurrency: int = DEFAULT_CONCURRENCY,
+        log_closed: bool = True,
     ) -> None:
         super().__init__(journal, name=f"scan@{target.strip()}")
         if engine not in ENGINES:
@@ -411,6 +416,8 @@ class ScanSession(Session):
         self._cancel = threading.Event()
         self._proc: subprocess.Popen | None = None
         self._proc_lock = threading.Lock()
+        self.log_closed = log_closed  # one event per closed port, or summaries (may change mid-scan)
+        self._closed_pending: dict[str, list[int]] = {}  # host → closed ports not yet summarised
 
     @property
     def description(self) -> str:
@@ -491,7 +498,22 @@ class ScanSession(Session):
         self._summary(stopped=self._cancel.is_set())
         self.finished(error)
 
+    def _flush_closed(self) -> None:
+        """One event per host for the closed ports recorded since the last one."""
+        pending, self._closed_pending = self._closed_pending, {}
+        for host, ports in pending.items():
+            spec = format_ports(sorted(ports))
+            shown = spec if len(spec) <= 60 else spec[:59] + "…"
+            self.emit(
+                "info",
+                conn=self.conn,
+                peer=format_addr(host, ports[0]) if len(ports) == 1 else None,
+                message=f"{len(ports):,} closed port{'s' if len(ports) != 1 else ''} on {host}: {shown}",
+                meta={"host": host, "state": "closed", "closed": len(ports), "ports": spec},
+            )
+
     def _summary(self, stopped: bool) -> None:
+        self._flush_closed()
         counts = self.counts()
         elapsed = self.progress.elapsed
         parts = [f"{counts.get(s, 0):,} {s}" for s in STATES if counts.get(s, 0) or s == "open"]
@@ -518,6 +540,12 @@ class ScanSession(Session):
         self.results[key] = PortResult(target.address, port, state, service, reason)
         self._counts[state] = self._counts.get(state, 0) + 1
         self.progress.done += 1
+        if state == "closed" and not self.log_closed:
+            pending = self._closed_pending.setdefault(target.address, [])
+            pending.append(port)
+            if len(pending) >= CLOSED_BATCH:
+                self._flush_closed()
+            return
         self.emit(
             "port",
             conn=self.conn,
@@ -633,6 +661,7 @@ class ScanSession(Session):
         record = self._record
         for target, port, state, reason, service in batch:
             record(target, port, state, reason, service)
+        self._flush_closed()  # one summary per chunk
 
     def _run_nmap_process(self, args: list[str], share: int) -> tuple[str, str]:
         """Run one nmap, feeding its ``--stats-every`` progress to ``progress.partial``; (xml, stderr)."""

@@ -1,7 +1,9 @@
 """Conversations: every connection, exchange and peer pair, with events and bytes each way.
 
-Wireshark's Statistics → Conversations, live: the table updates while traffic flows. Enter filters
-the traffic log to the highlighted conversation; ``s`` follows its stream, ``g`` draws its flow graph.
+Wireshark's Statistics → Conversations, live: the table updates while traffic flows. Enter selects the
+highlighted conversation's first event in the log; ``f`` filters the log to it (said aloud, and undone
+with Esc in the filter bar); ``s`` follows its stream, ``g`` draws its flow graph. Both ends of one
+loopback connection (netlab's client and netlab's server) are one row.
 """
 
 from __future__ import annotations
@@ -28,15 +30,17 @@ def row_cells(row: Conversation) -> tuple[str, ...]:
         up, up_events, down, down_events = row.bytes_out, row.events_out, row.bytes_in, row.events_in
     else:
         up, up_events, down, down_events = row.bytes_in, row.events_in, row.bytes_out, row.events_out
-    return (row.conn, row.proto, row.client or "—", row.server or "—", str(row.events), _bytes(up, up_events),
+    conn = row.conn if len(row.conns) < 2 else f"{row.conn} (+{len(row.conns) - 1})"
+    return (conn, row.proto, row.client or "—", row.server or "—", str(row.events), _bytes(up, up_events),
             _bytes(down, down_events), f"{row.duration:.3f}s", row.state, row.source)
 
 
 class ConversationsScreen(Screen[tuple[str, str] | None]):
-    """Dismissed with ("filter", conn) or ("stream", conn)/("flow", conn) handled here, or None."""
+    """Dismissed with ("filter", expression), ("event", seq) or None; streams and graphs open from here."""
 
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="conv.close"),
+        Binding("f", "filter", "Filter log", id="conv.filter"),
         Binding("s", "follow_stream", "Follow stream", id="conv.stream"),
         Binding("g", "flow_graph", "Flow graph", id="conv.flow"),
     ]
@@ -57,7 +61,7 @@ class ConversationsScreen(Screen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Conversations"
-            yield Static("Enter: show only this conversation in the log · s: follow stream · g: flow graph",
+            yield Static("Enter: go to its first event · f: filter the log to it · s: follow stream · g: flow graph",
                          id="conv-hint")
             yield DataTable(id="conv-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
@@ -83,25 +87,37 @@ class ConversationsScreen(Screen[tuple[str, str] | None]):
         data = self.query_one(DataTable)
         for row in self.table.rows():
             cells = row_cells(row)
-            if row.conn in data.rows:
+            if row.key in data.rows:
                 for column, value in zip(COLUMNS, cells):
-                    if data.get_cell(row.conn, column) != value:
-                        data.update_cell(row.conn, column, value)
+                    if data.get_cell(row.key, column) != value:
+                        data.update_cell(row.key, column, value)
             else:
-                data.add_row(*cells, key=row.conn)
+                data.add_row(*cells, key=row.key)
         self.query_one(Vertical).border_title = f"Conversations ({len(self.table)})"
 
     @property
-    def current_conn(self) -> str | None:
+    def current(self) -> Conversation | None:
         data = self.query_one(DataTable)
         if data.row_count == 0:
             return None
         key = data.coordinate_to_cell_key(data.cursor_coordinate).row_key
-        return str(key.value) if key is not None else None
+        return self.table.get(str(key.value)) if key is not None and key.value is not None else None
+
+    @property
+    def current_conn(self) -> str | None:
+        row = self.current
+        return row.conn if row is not None else None
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.dismiss(("filter", str(event.row_key.value)))
+        row = self.current
+        if row is not None:
+            self.dismiss(("event", str(row.first_seq)))
+
+    def action_filter(self) -> None:
+        row = self.current
+        if row is not None:
+            self.dismiss(("filter", row.filter))
 
     def action_follow_stream(self) -> None:
         conn = self.current_conn

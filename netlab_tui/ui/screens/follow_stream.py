@@ -55,8 +55,9 @@ class FollowStreamScreen(ConversationScreen):
     def redraw(self, keep_cursor: bool = False) -> None:
         self._seen_total = self.journal.total
         stream = follow_stream(self.journal.events(), self.conn)
-        view = render_stream(stream, self.mode)
         lines = self.query_one(LinesView)
+        columns = lines.size.width - 1 if lines.size.width else None  # less the scrollbar
+        view = render_stream(stream, self.mode, columns=columns)
         lines.set_lines(view.lines, view.seqs, keep_cursor=keep_cursor)
         client = stream.local if stream.initiator == "local" else stream.peer
         server = stream.peer if stream.initiator == "local" else stream.local
@@ -69,6 +70,10 @@ class FollowStreamScreen(ConversationScreen):
         legend.append(f"   {self.mode} · {len(stream.chunks)} chunks · Enter: go to the event", style="dim")
         self.query_one("#stream-legend", Static).update(legend)
         self.query_one(Vertical).border_title = view.title
+
+    def on_resize(self) -> None:
+        if self.mode == "hex":
+            self.call_after_refresh(self.redraw, True)
 
     def action_mode(self, mode: str) -> None:
         self.mode = mode

@@ -34,3 +34,11 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Markdown(self.markdown, id="help-markdown")
             yield Static("Esc closes", id="help-footer")
+
+
+def help_title(markdown: str) -> str:
+    """A help text's own title: its first heading ("## Traffic log" → "Traffic log")."""
+    for line in markdown.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+    return "netlab"

@@ -30,7 +30,8 @@ class FilterBar(Horizontal):
         "Type a filter to show only matching events; it is checked as you type (green: valid, red: the "
         "message says what is wrong and where). **Enter** applies at once, **Escape** clears it. "
         "The search box (`/` in the log) jumps to events containing its text; `n`/`N` in the log go "
-        "to the next/previous match.\n\n```\n" + filters.help_text() + "\n```\n"
+        "to the next/previous match. In the log, **a** applies a field of the selected event as the "
+        "filter.\n\n" + filters.help_markdown() + "\n"
     )
 
     BINDINGS = [Binding("escape", "clear", "Clear filter", show=False)]

@@ -39,8 +39,12 @@ TAG_STYLES = {
 MAX_RENDER_LINES = 5000
 
 
-def view_to_text(view: View, max_lines: int = MAX_RENDER_LINES) -> Text:
-    text = Text(no_wrap=False, overflow="fold")
+FULL_SCREEN_BELOW = 100  # a terminal narrower than this opens the inspector full-screen (F4, Enter)
+
+
+def view_to_text(view: View, max_lines: int = MAX_RENDER_LINES, wrap: bool = True) -> Text:
+    # A hex dump is laid out for the width it is shown at and must never wrap (a row is 16 bytes).
+    text = Text(no_wrap=not wrap, overflow="fold" if wrap else "crop")
     if view.note:
         text.append(f"⚠ {view.note}\n", style="bold yellow")
     for number, line in enumerate(view.lines):
@@ -74,6 +78,7 @@ def event_details(event: TrafficEvent) -> Text:
 
 
 class Inspector(Vertical):
+    ALLOW_MAXIMIZE = True  # z, or F4 in a narrow terminal
     HELP: ClassVar[str] = """\
 ## Inspector
 Shows the event selected in the traffic log: when and where it happened, and its payload through
@@ -83,6 +88,11 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
 - **←/→** on the tabs: switch views; **v**: pick any view (or auto) from a list
 - **e**: the text view's encoding (auto, utf-8, latin-1, cp1252, utf-16 …)
 - **s**: follow this event's stream; **g**: its flow graph
+- **z**: full-screen (again, or **Esc**, to restore); a terminal under 100 columns opens it full-screen
+- **a**: apply a field of this event as the log's filter (Wireshark's *Apply as Filter*)
+
+The hex dump keeps 16 bytes a row at any width: it narrows its layout to fit the inspector
+(4-digit offsets, then bytes grouped by four, then bytes without the ASCII column).
 """
 
     BINDINGS = [
@@ -90,6 +100,8 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         Binding("e", "cycle_encoding", "Encoding", id="inspector.encoding"),
         Binding("s", "follow_stream", "Stream", id="inspector.stream"),
         Binding("g", "flow_graph", "Flow graph", id="inspector.flow"),
+        Binding("z", "toggle_full_screen", "Full screen", id="inspector.full_screen"),
+        Binding("a", "apply_as_filter", "Apply as filter", id="inspector.apply_filter"),
     ]
 
     DEFAULT_CSS = """
@@ -97,7 +109,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
     Inspector:focus-within { border: round $accent; }
     Inspector #inspector-details { height: auto; max-height: 7; padding: 0 1; }
     Inspector Tabs { height: 2; }
-    Inspector #inspector-body { height: 1fr; padding: 0 1; }
+    Inspector #inspector-body { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     Inspector #inspector-empty { color: $text-muted; padding: 1; }
     """
 
@@ -111,6 +123,7 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         self._deferred: TrafficEvent | None = None
         self._retry_timer = None
         self._shapes: dict[str, tuple[int, int] | None] = {}  # Static id -> (width, height) last shown
+        self._rendered_columns = -1  # the width the current view was laid out for
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Select an event in the traffic log to inspect it.", style="dim"),
@@ -198,9 +211,39 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
         meta = self.event.meta
         if self.encoding != "auto":
             meta = {**(meta or {}), "encoding": self.encoding}
+        if name == "hex":
+            meta = {**(meta or {}), "columns": self._view_columns()}
+        self._rendered_columns = self._view_columns()
         view = decode(self.event.payload, meta, name)
-        self._set_text(self.query_one("#inspector-view", Static), view_to_text(view))
+        self._set_text(self.query_one("#inspector-view", Static), view_to_text(view, wrap=name != "hex"))
         self.query_one("#inspector-body", VerticalScroll).scroll_home(animate=False)
+
+    def _view_columns(self) -> int:
+        """Columns a view line gets: the body's width less its padding and its scrollbar."""
+        body = self.query_one("#inspector-body", VerticalScroll)
+        return max(0, body.size.width - 2 - 1)
+
+    def on_resize(self) -> None:
+        # The hex layout depends on the width: lay it out again (after Textual has sized the body).
+        self.call_after_refresh(self._relayout_hex)
+
+    def _relayout_hex(self) -> None:
+        if self.current_view == "hex" and self._rendered_columns != self._view_columns():
+            self._render_view("hex")
+
+    def focus_view(self) -> None:
+        """F4 / Enter in the log: focus the inspector, full-screen when the terminal is narrow."""
+        if self.app.size.width < FULL_SCREEN_BELOW and self.screen.maximized is not self:
+            self.screen.maximize(self, container=False)
+        self.query_one("#inspector-tabs", Tabs).focus()
+
+    def action_toggle_full_screen(self) -> None:
+        if self.screen.maximized is self:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self, container=False)
+            self.query_one("#inspector-tabs", Tabs).focus()
+        self.call_after_refresh(self._relayout_hex)
 
     def _set_text(self, static: Static, text: Text) -> None:
         """``static.update(text)``, without laying the whole screen out again (10-50 ms) when the new
@@ -274,3 +317,8 @@ ASCII column. **Text** shows control characters (`\\r`, `\\n`, `\\x00`) instead 
 
         if self.event is not None and self.event.conn:
             open_flow_graph(self.app, self.event.conn)  # type: ignore[arg-type]
+
+    def action_apply_as_filter(self) -> None:
+        from netlab_tui.ui.traffic_actions import apply_as_filter
+
+        apply_as_filter(self.app, self.event)  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from netlab_tui.ui.panes import register_pane
 from netlab_tui.ui.screens.confirm import ConfirmScreen
 
 from .base import NetlabPane
+from .check_box import NetlabCheckbox
 from .event_inbox import EventInbox
 
 STATE_STYLES = {"open": "bold green", "closed": "dim", "filtered": "yellow", "error": "bold red"}
@@ -62,6 +63,8 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
 - **Engine**: *nmap* (TCP connect scan; *SYN* when netlab runs as root) or *connect*, netlab's own
   asyncio scanner, used automatically when nmap is not installed.
 - **open**: something accepted the connection · **closed**: refused (RST) · **filtered**: no answer.
+- **show closed**: list closed ports in the table too (at any time, even after the scan) and log
+  each one; unticked, the log sums them up in one line per chunk of ports.
 - **Compare from**: SSH hosts (`user@host[:port]`, comma-separated) that run the same scan with
   nmap; the comparison table marks with `≠` the ports whose state differs between places.
 """
@@ -106,10 +109,11 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
             yield _titled(Input("", id="scan-password", password=True, placeholder="if needed"), "SSH password")
             yield Button("Stop", id="scan-stop", disabled=True)
         with Horizontal(classes="options"):
-            yield Checkbox("SYN scan", id="scan-syn", disabled=not can_syn_scan(),
+            yield NetlabCheckbox("SYN scan", id="scan-syn", disabled=not can_syn_scan(),
                            tooltip="nmap -sS (needs root)" if can_syn_scan() else "SYN scans need root and nmap")
-            yield Checkbox("show closed", id="scan-show-closed")
-            yield Checkbox("trust new SSH host keys", id="scan-trust")
+            yield NetlabCheckbox("show closed", id="scan-show-closed",
+                                 tooltip="list closed ports in the table and log each one (else one summary line)")
+            yield NetlabCheckbox("trust new SSH host keys", id="scan-trust")
         yield Label("ready" if nmap_binary() else "nmap is not installed: scans use netlab's connect scanner",
                     id="scan-status")
         yield ProgressBar(total=None, show_eta=True, id="scan-progress")
@@ -151,7 +155,8 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
             await self.netlab.registry.stop(self.session)
         try:
             # Built first: a bad port list or engine is reported before anything is resolved.
-            probe = ScanSession(self.netlab.journal, target, ports, engine=engine, syn=syn)
+            show_closed = self.query_one("#scan-show-closed", Checkbox).value
+            probe = ScanSession(self.netlab.journal, target, ports, engine=engine, syn=syn, log_closed=show_closed)
             self._set_status(f"resolving {target} …")
             targets = await resolve_targets(target)
             outside = outside_loopback(targets)
@@ -203,7 +208,33 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
                                      allow_remote=allow_remote)
         if session.local_scan is not None:
             session.local_scan.syn = syn
+            session.local_scan.log_closed = self.query_one("#scan-show-closed", Checkbox).value
         return session
+
+    @on(Checkbox.Changed, "#scan-show-closed")
+    def _show_closed_changed(self, event: Checkbox.Changed) -> None:
+        """Closed ports on demand: the table is rebuilt from the scan's results, and the scan logs (or
+        sums up) the closed ports still to come."""
+        scan = self.scan
+        if scan is None:
+            return
+        scan.log_closed = event.value
+        self._flush()
+        self._inbox.discard()
+        table = self.query_one("#scan-results", DataTable)
+        table.clear()
+        self._closed_rows = self._hidden_closed = 0
+        rows = []
+        for result in sorted(scan.results.values(), key=lambda r: (r.host, r.port)):
+            if result.state == "closed":
+                if not event.value or self._closed_rows >= MAX_CLOSED_ROWS:
+                    self._hidden_closed += 1
+                    continue
+                self._closed_rows += 1
+            rows.append((result.host, result.port, _state(result.state), result.service, result.reason or ""))
+        table.add_rows(rows)
+        if scan.progress.finished is not None and not (self.session and self.session.error):
+            self._set_status(self._done_line(scan))
 
     # -- streaming -----------------------------------------------------------------------------------
     def _subscribe(self, session: Session, scan: ScanSession | None) -> None:
@@ -223,6 +254,9 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
             rows = []
             for event in events:
                 meta = event.meta or {}
+                if event.kind == "info" and meta.get("closed"):
+                    self._hidden_closed += int(meta["closed"])  # summed up in the log, not listed
+                    continue
                 if event.kind != "port" or meta.get("vantage"):
                     continue
                 if meta.get("state") == "closed":
@@ -256,12 +290,15 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
             self._set_status(f"scan failed — {session.error}")
             self.notify(session.error, title="Scan failed", severity="error")
         elif scan is not None:
-            line = self._progress_line(scan) + f" · {scan.progress.elapsed:.2f}s"
-            if self._hidden_closed:
-                line += f" · {self._hidden_closed:,} closed ports not listed"
-            self._set_status(("stopped: " if scan.progress.done < scan.progress.total else "done: ") + line)
+            self._set_status(self._done_line(scan))
         if comparison is not None:
             self._show_comparison(comparison)
+
+    def _done_line(self, scan: ScanSession) -> str:
+        line = self._progress_line(scan) + f" · {scan.progress.elapsed:.2f}s"
+        if self._hidden_closed:
+            line += f" · {self._hidden_closed:,} closed ports not listed (tick show closed)"
+        return ("stopped: " if scan.progress.done < scan.progress.total else "done: ") + line
 
     def _show_comparison(self, comparison) -> None:
         table = self.query_one("#scan-compare-table", DataTable)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -26,12 +27,29 @@ from netlab_tui.engine.core.events import TrafficEvent
 
 from .cursor_keys import CURSOR_BINDINGS, scroll_into_view
 
-# (title, width) — the summary takes the rest of the line.
-COLUMNS: tuple[tuple[str, int], ...] = (
-    ("time", 13), ("source", 26), ("dir", 4), ("proto", 6), ("kind", 8), ("peer", 22), ("size", 7),
+# (title, width) per column, widest layout first; the summary takes the rest of the line. The narrow
+# layout (a log under 110 columns: 80x24, or beside a lab panel) drops the time — the inspector shows it —
+# and shortens the endpoints, so the peer and the summary still show.
+WIDE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("no.", 7), ("time", 13), ("source", 24), ("dir", 4), ("proto", 6), ("kind", 9), ("peer", 22), ("size", 7),
 )
+NARROW_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("no.", 6), ("source", 14), ("", 2), ("proto", 6), ("kind", 9), ("peer", 16), ("size", 6),
+)
+# Under 80 columns (the log beside the tools at 80x24): the session and the size go too — both are one
+# key away in the inspector — so that what happened, with whom, and the payload still show.
+TINY_COLUMNS: tuple[tuple[str, int], ...] = (("no.", 6), ("", 2), ("proto", 6), ("kind", 9), ("peer", 16))
+COLUMNS = WIDE_COLUMNS
+NARROW_BELOW = 110
+TINY_BELOW = 80
 ARROWS = {"in": "←", "out": "→"}
 FLUSH_INTERVAL = 1 / 20
+
+
+def columns_for(width: int) -> tuple[tuple[str, int], ...]:
+    if width >= NARROW_BELOW:
+        return WIDE_COLUMNS
+    return NARROW_COLUMNS if width >= TINY_BELOW else TINY_COLUMNS
 
 
 def _fit(text: str, width: int) -> str:
@@ -40,20 +58,29 @@ def _fit(text: str, width: int) -> str:
     return text.ljust(width)
 
 
+def _over(strip: Strip, style: Style) -> Strip:
+    """``style`` laid *over* every segment's own (``Strip.apply_style`` lays it under, so a row's own
+    background and colours would hide a selection)."""
+    return Strip(list(Segment.apply_style(iter(strip), post_style=style)), strip.cell_length)
+
+
 class TrafficLogHeader(Static):
+    """The column titles, laid out as the log below lays its rows out at this width."""
+
     DEFAULT_CSS = """
     TrafficLogHeader { height: 1; background: $panel; color: $text-muted; text-style: bold; }
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__("".join(_fit(title, width) for title, width in COLUMNS) + "summary", **kwargs)
+    def render(self) -> str:
+        return "".join(_fit(title, width) for title, width in columns_for(self.size.width)) + "summary"
 
 
 class TrafficLog(ScrollView, can_focus=True):
     HELP: ClassVar[str] = """\
 ## Traffic log
 Every event netlab sees — connections, data in (←) and out (→), closes, errors — one line each,
-newest at the bottom. Select a line to open it in the inspector.
+newest at the bottom, numbered (**no.**) as a capture's packets are. The selected line is highlighted;
+search hits are tinted, marked lines stand out. Select a line to open it in the inspector.
 
 - **↑/↓, PgUp/PgDn, Home**: move the selection (following pauses)
 - **End** or **f**: follow the newest events again
@@ -61,6 +88,8 @@ newest at the bottom. Select a line to open it in the inspector.
 - **/**: search (then **n** / **N** for the next / previous match); the filter bar above narrows the log
 - **m**: mark the selected event; **]** / **[**: next / previous mark
 - **s**: follow the selected event's stream; **g**: its flow graph; **c**: all conversations
+- **Ctrl+G**: go to an event by its number (the **no.** column)
+- **a**: apply a field of the selected event as the filter (its conversation, peer, port, text …)
 - **Ctrl+S**: save the events shown as a pcap capture (Wireshark, tshark)
 """
 
@@ -79,23 +108,28 @@ newest at the bottom. Select a line to open it in the inspector.
         Binding("c", "conversations", "Conversations", id="log.conversations"),
         Binding("g", "flow_graph", "Flow graph", id="log.flow"),
         Binding("ctrl+s", "save_capture", "Save pcap", id="log.save_capture"),
+        Binding("a", "apply_as_filter", "Apply as filter", id="log.apply_filter"),
+        Binding("ctrl+g", "go_to_event", "Go to no.", show=False, id="log.go_to"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "traffic-log--cursor", "traffic-log--in", "traffic-log--out", "traffic-log--error",
-        "traffic-log--meta", "traffic-log--dim", "traffic-log--mark",
+        "traffic-log--meta", "traffic-log--dim", "traffic-log--mark", "traffic-log--match",
+        "traffic-log--number",
     }
 
     DEFAULT_CSS = """
     TrafficLog { height: 1fr; scrollbar-size-vertical: 1; }
-    TrafficLog > .traffic-log--cursor { background: $accent 40%; }
-    TrafficLog:focus > .traffic-log--cursor { background: $accent; color: $text; }
+    TrafficLog > .traffic-log--cursor { background: $accent 50%; text-style: bold; }
+    TrafficLog:focus > .traffic-log--cursor { background: $accent; color: $text; text-style: bold; }
     TrafficLog > .traffic-log--in { color: $success; }
     TrafficLog > .traffic-log--out { color: $warning; }
     TrafficLog > .traffic-log--error { color: $error; text-style: bold; }
     TrafficLog > .traffic-log--meta { color: $text-muted; }
     TrafficLog > .traffic-log--dim { color: $text-disabled; }
-    TrafficLog > .traffic-log--mark { background: $secondary 45%; text-style: bold; }
+    TrafficLog > .traffic-log--mark { background: $secondary 60%; text-style: bold; }
+    TrafficLog > .traffic-log--match { background: $warning 35%; }
+    TrafficLog > .traffic-log--number { color: $text-muted; }
     """
 
     cursor: reactive[int] = reactive(-1, always_update=True)
@@ -206,21 +240,29 @@ newest at the bottom. Select a line to open it in the inspector.
         width = self.size.width
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
+        event = self.rows[index]
         is_cursor = index == self.cursor
-        seq = self.rows[index].seq
+        seq = event.seq
         marked = seq in self.marks
-        key = (seq, width, is_cursor, self.has_focus, marked)
+        needle = self.search_text.lower()
+        match = bool(needle) and self._matches(event, needle)
+        key = (seq, width, is_cursor, self.has_focus, marked, match)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_row(self.rows[index], width, is_cursor)
+            strip = self._render_row(event, width)
+            # Over the row's own colours, strongest last: a search hit, a mark, the selection.
+            if match:
+                strip = _over(strip, self.get_component_rich_style("traffic-log--match"))
             if marked:
-                strip = strip.apply_style(self.get_component_rich_style("traffic-log--mark"))
+                strip = _over(strip, self.get_component_rich_style("traffic-log--mark"))
+            if is_cursor:
+                strip = _over(strip, self.get_component_rich_style("traffic-log--cursor"))
             self._cache[key] = strip
             if len(self._cache) > 2000:
                 self._cache.popitem(last=False)
         return strip
 
-    def _render_row(self, event: TrafficEvent, width: int, is_cursor: bool) -> Strip:
+    def _render_row(self, event: TrafficEvent, width: int) -> Strip:
         base = self.rich_style
         if event.kind == "error":
             style = self.get_component_rich_style("traffic-log--error")
@@ -231,20 +273,23 @@ newest at the bottom. Select a line to open it in the inspector.
         else:
             style = self.get_component_rich_style("traffic-log--meta")
         dim = self.get_component_rich_style("traffic-log--dim")
-        stamp = time.strftime("%H:%M:%S", time.localtime(event.ts)) + f".{int(event.ts * 1000) % 1000:03d}"
+        number = self.get_component_rich_style("traffic-log--number")
+        columns = columns_for(width)
         size = f"{event.size}" if event.payload is not None else ""
-        cells = (
-            (stamp, dim), (event.source, base), (ARROWS.get(event.direction or "", " "), style),
-            (event.proto, base), (event.kind, style), (event.peer or event.local or "", base),
-            (size.rjust(COLUMNS[6][1] - 2), dim),
-        )
-        segments = [Segment(_fit(text, w), st) for (text, st), (_title, w) in zip(cells, COLUMNS)]
-        used = sum(w for _t, w in COLUMNS)
-        segments.append(Segment(event.summary(max(0, width - used)), style))
-        strip = Strip(segments).crop_extend(0, width, base)
-        if is_cursor:
-            strip = strip.apply_style(self.get_component_rich_style("traffic-log--cursor"))
-        return strip
+        values = {
+            "no.": (str(event.seq).rjust(columns[0][1] - 1), number),
+            "source": (event.source, base), "": (ARROWS.get(event.direction or "", " "), style),
+            "dir": (ARROWS.get(event.direction or "", " "), style), "proto": (event.proto, base),
+            "kind": (event.kind, style), "peer": (event.peer or event.local or "", base),
+            "size": (size.rjust(5), dim),
+        }
+        if columns is WIDE_COLUMNS:
+            values["time"] = (time.strftime("%H:%M:%S", time.localtime(event.ts))
+                              + f".{int(event.ts * 1000) % 1000:03d}", dim)
+        segments = [Segment(_fit(values[title][0], w), base + values[title][1]) for title, w in columns]
+        used = sum(w for _t, w in columns)
+        segments.append(Segment(event.summary(max(0, width - used)), base + style))
+        return Strip(segments).crop_extend(0, width, base)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -346,10 +391,13 @@ newest at the bottom. Select a line to open it in the inspector.
     def _matches(self, event: TrafficEvent, needle: str) -> bool:
         text = event.text or ""
         return (needle in text.lower() or needle in event.source.lower() or needle in (event.peer or "")
-                or needle in event.kind)
+                or needle in event.kind or needle in (event.message or "").lower())
 
     def search(self, text: str, backwards: bool = False) -> bool:
         """Select the next (previous) event containing ``text`` (case-insensitive), wrapping around."""
+        if text != self.search_text:
+            self._cache.clear()  # the rows that match change colour
+            self.refresh()
         self.search_text = text
         needle = text.lower()
         if not needle or not self.rows:
@@ -419,6 +467,16 @@ newest at the bottom. Select a line to open it in the inspector.
         from netlab_tui.ui.traffic_actions import open_flow_graph
 
         open_flow_graph(self.app)  # type: ignore[arg-type]
+
+    def action_go_to_event(self) -> None:
+        from netlab_tui.ui.traffic_actions import go_to_event
+
+        go_to_event(self.app)  # type: ignore[arg-type]
+
+    def action_apply_as_filter(self) -> None:
+        from netlab_tui.ui.traffic_actions import apply_as_filter
+
+        apply_as_filter(self.app, self.selected)  # type: ignore[arg-type]
 
     def action_save_capture(self) -> None:
         from netlab_tui.ui.traffic_actions import save_capture

@@ -35,18 +35,42 @@ async def echo_exchange(journal, registry, messages=(b"Hello\n", b"bye\r\n")):
     return server, client
 
 
-async def test_table_counts_both_ways_for_server_and_client_views(journal, registry):
+async def test_both_ends_of_one_loopback_connection_are_one_conversation(journal, registry):
     server, client = await echo_exchange(journal, registry)
-    rows = {row.source: row for row in conversations(journal.events())}
-    srv, cli = rows[server.name], rows[client.name]
-    assert srv.initiator == "peer" and cli.initiator == "local"
-    assert srv.client == cli.local and srv.server == cli.peer
-    assert (srv.bytes_in, srv.bytes_out, srv.events_in, srv.events_out) == (11, 11, 2, 2)
-    assert (cli.bytes_in, cli.bytes_out) == (11, 11)
-    assert srv.state == "closed" and srv.closed_by == "peer"
-    assert cli.state == "closed" and cli.closed_by == "netlab"
-    assert srv.duration > 0
-    assert srv.endpoints == f"{cli.local} → {cli.peer}"
+    accepted = next(e.conn for e in journal.events() if e.kind == "accept")
+    rows = conversations(journal.events())
+    assert len(rows) == 1  # netlab's client and netlab's server hold the two ends of one connection
+    row = rows[0]
+    assert row.conn == client.conn and set(row.conns) == {client.conn, accepted}
+    assert row.initiator == "local" and row.client == client.local and row.server == client.peer
+    # each byte once: 11 bytes each way (not 22), events from both ends
+    assert (row.bytes_in, row.bytes_out, row.events_in, row.events_out) == (11, 11, 2, 2)
+    assert row.events == sum(1 for e in journal.events() if e.conn in (client.conn, accepted))
+    assert row.state == "closed" and row.closed_by == "netlab"
+    assert row.duration > 0
+    assert row.endpoints == f"{client.local} → {client.peer}"
+    assert row.filter == f"conn {client.conn},{accepted}" or row.filter == f"conn {accepted},{client.conn}"
+
+
+async def test_a_connection_netlab_only_serves_is_seen_from_the_server(journal, registry):
+    server = await registry.start(TcpServer(journal, EchoBehaviour(), port=0))
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)  # a client that is not netlab
+    writer.write(b"Hello\n")
+    assert await asyncio.wait_for(reader.readline(), 5) == b"Hello\n"
+    local = "%s:%d" % writer.get_extra_info("sockname")[:2]
+    writer.close()
+    await writer.wait_closed()
+    for _ in range(100):
+        if any(e.kind == "close" for e in journal.events()):
+            break
+        await asyncio.sleep(0.02)
+    (row,) = conversations(journal.events())
+    assert row.initiator == "peer" and row.client == local and row.server == server.address
+    assert (row.bytes_in, row.bytes_out, row.events_in, row.events_out) == (6, 6, 1, 1)
+    assert row.closed_by == "peer"
+    hexed = render_stream(follow_stream(journal.events(), row.conn), "hex").plain().splitlines()
+    assert hexed[1].startswith("00000000  48 65")  # the client's bytes at the margin
+    assert hexed[2].startswith("    00000000  48 65")  # the server's (netlab's echo) indented, like Wireshark
 
 
 async def test_follow_stream_orders_both_directions_and_keeps_seqs(journal, registry):

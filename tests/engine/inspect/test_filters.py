@@ -141,3 +141,21 @@ def test_help_is_generated_from_the_fields():
 def test_every_example_in_the_field_table_compiles():
     for field in filters.FIELDS:
         compile(field.example)
+
+
+def test_apply_as_filter_terms_compile_and_select_the_event():
+    from netlab_tui.engine.core.events import TrafficEvent
+    from netlab_tui.engine.inspect.filters import compile as compile_filter
+    from netlab_tui.engine.inspect.filters import terms_for
+
+    event = TrafficEvent(source="tcp-client 127.0.0.1:1→127.0.0.1:2", proto="tcp", kind="data", direction="out",
+                         local="127.0.0.1:40000", peer="[::1]:9999", conn="tcp-8", payload=b'say "hi"\r\nbye')
+    other = TrafficEvent(source="udp-echo", proto="udp", kind="data", direction="in", local="127.0.0.1:5",
+                         peer="127.0.0.1:6", conn="udp-1", payload=b"zzz")
+    terms = dict(terms_for(event))
+    assert {"conn tcp-8", "peer == [::1]:9999", "port 40000", "proto tcp", "kind data", "dir out",
+            'text "say \\"hi\\""', "size == 13", "host ::1"} <= terms.keys()
+    for term in terms:
+        predicate = compile_filter(term)
+        assert predicate(event), term
+    assert not compile_filter("conn tcp-8")(other) and not compile_filter('text "say \\"hi\\""')(other)
