@@ -313,6 +313,11 @@ class NetlabApp(App[int]):
             self.notify(str(exc), title="Cannot start server", severity="error")
             return
         self.notify(f"{session.name} started", timeout=3)
+        # Selected and focused in the Servers pane, so that `c` opens its client at once.
+        servers = self.show_pane("servers", focus=False)
+        select = getattr(servers, "select_session", None)
+        if servers is not None and servers.is_attached and select is not None:
+            select(session.name)
 
     @work(group="app", exit_on_error=False)
     async def stop_all_sessions(self) -> None:

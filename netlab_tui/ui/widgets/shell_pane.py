@@ -81,7 +81,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
     ShellPane #shell-env { width: 1fr; }
     ShellPane #shell-timeout { width: 12; }
     ShellPane #shell-status-row { height: auto; }
-    ShellPane #shell-status { height: 1; color: $text-muted; padding: 0 1; width: 1fr; }
+    ShellPane #shell-status { height: auto; max-height: 3; color: $text-muted; padding: 0 1; width: 1fr; }
     ShellPane #shell-status.-beside-select { height: 3; padding: 1 1 0 1; }
     ShellPane #shell-stage { width: 1fr; display: none; }
     ShellPane #shell-stage.-visible { display: block; }

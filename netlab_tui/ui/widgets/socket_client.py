@@ -39,7 +39,7 @@ Pane .options Checkbox { margin-left: 1; }
 Pane #p-mode { width: 10; }
 Pane #p-eol { width: 10; }
 Pane #p-transcript { height: 1fr; border: round $primary-darken-3; }
-Pane #p-status { height: 1; color: $text-muted; padding: 0 1; margin-top: 1; }
+Pane #p-status { width: 1fr; height: auto; max-height: 3; color: $text-muted; padding: 0 1; margin-top: 1; }
 Pane #p-preview { height: 1; color: $text-muted; padding: 0 1; }
 Pane #p-preview.error { color: $error; }
 """

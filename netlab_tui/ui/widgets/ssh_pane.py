@@ -132,7 +132,7 @@ rows that differ) followed by a diff of each host against the first.
     SshPane #ssh-known-hosts { width: 1fr; }
     SshPane #ssh-timeout { width: 12; }
     SshPane Checkbox { width: auto; border: none; padding: 1 1 0 1; }
-    SshPane #ssh-status { height: 1; color: $text-muted; padding: 0 1; }
+    SshPane #ssh-status { width: 1fr; height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
     SshPane #ssh-status.-danger { color: $error; text-style: bold; }
     SshPane #ssh-output { height: 1fr; min-height: 4; border: round $primary-darken-3; }
     """

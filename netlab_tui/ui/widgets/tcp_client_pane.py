@@ -88,6 +88,12 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
             self.query_one("#tcp-bufsize", Input).value = str(values["bufsize"])
         self.prefill_payload(values)
 
+    def connect_to(self, host: str, port: int, **values: object) -> None:
+        """Connect to ``host:port`` — closing the connection to any other server — and put the cursor in
+        the message field (the Servers pane's ``c``)."""
+        self.prefill(host=host, port=port, **values)
+        self.connect(host, str(port))
+
     # -- connecting ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#tcp-connect")
     @on(Input.Submitted, "#tcp-host, #tcp-port")
@@ -118,6 +124,7 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         except NetlabError as exc:
             self._set_status(f"not connected — {exc}")
             self.notify(str(exc), title="Cannot connect", severity="error")
+            self._set_connected(False)
             return
         self.client = client
         self.target = (host, port)
