@@ -73,7 +73,7 @@ async def test_the_udp_action_fills_the_client_and_a_send_passes_the_step():
         await pilot.click("#labs-start")
         await wait_for(pilot, lambda: app.query(LabPanel) and app.query_one(LabPanel).runner.started, what="lab start")
         panel = app.query_one(LabPanel)
-        await wait_for(pilot, lambda: panel._step_shown == 0, what="step shown")
+        await wait_for(pilot, lambda: panel._step_shown == 0 and app.query("#lab-action-0"), what="step shown")
         await pilot.click("#lab-action-0")
         await pilot.pause()
         assert app.query_one("#panes").current == "udp-client"
