@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Header, OptionList
+from textual.widgets import Button, ContentSwitcher, Footer, Header, OptionList
 from textual.widgets.option_list import Option
 
 from netlab_tui import __version__
@@ -450,17 +450,31 @@ class NetlabApp(App[int]):
                     ("close", "Lab: close", "", "Close the lab and stop its servers")):
                 yield SystemCommand(f"{title}{f' ({key})' if key else ''}", help_text,
                                     lambda name=name: self.run_worker(self.action_lab(name), group="lab-keys"))
-        # Every pane's own actions (its keys), by name: they act on the pane, which is shown first.
+        # Every pane's own actions, by name — its keys and its buttons: they act on the pane, shown first.
         for ref in self._panes:
             pane = self._pane_widgets.get(ref.pane_id)
             if pane is None:
                 continue
+            names: set[str] = set()
             for binding in type(pane).BINDINGS:
                 if isinstance(binding, Binding) and binding.description:
+                    names.add(binding.description.lower())
                     yield SystemCommand(f"{ref.title}: {binding.description}",
-                                        f"{binding.key} in the {ref.title} pane",
+                                        f"{self.get_key_display(binding)} in the {ref.title} pane",
                                         lambda pane=pane, ref=ref, action=binding.action:
                                         self._pane_action(ref.pane_id, pane, action))
+            for button in pane.query(Button).results(Button):
+                label = str(button.label).strip()
+                if button.disabled or not label or label.lower() in names:
+                    continue
+                names.add(label.lower())
+                tip = button.tooltip if isinstance(button.tooltip, str) else ""
+                yield SystemCommand(f"{ref.title}: {label}", tip or f"the {label} button of the {ref.title} pane",
+                                    lambda ref=ref, button=button: self._press(ref.pane_id, button))
+
+    def _press(self, pane_id: str, button: Button) -> None:
+        self.show_pane(pane_id, focus=False)
+        self.call_after_refresh(button.press)
 
     def _pane_action(self, pane_id: str, pane: NetlabPane, action: str) -> None:
         self.show_pane(pane_id)

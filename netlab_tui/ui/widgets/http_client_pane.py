@@ -41,6 +41,7 @@ from netlab_tui.engine.http.client import (
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 from .key_value_table import KeyValueTable
 
 RAW_SHOWN = 64 * 1024  # bytes of each direction shown in the Raw tab (the inspector shows everything)
@@ -144,7 +145,7 @@ What `requests`/`httpx` do, with the wire in view.
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
             yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False, id="http-method")
-            yield Input("", id="http-url", placeholder=NO_SERVER_PLACEHOLDER)
+            yield HistoryInput("", id="http-url", placeholder=NO_SERVER_PLACEHOLDER)
             yield Button("Send", id="http-send", variant="primary")
             yield Button("curl", id="http-curl")
         yield Label("Enter sends · Ctrl+Y writes it as a curl command", id="http-status")

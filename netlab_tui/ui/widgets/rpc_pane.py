@@ -21,6 +21,7 @@ from netlab_tui.engine.rpc.server import plain
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 
 PROTOCOLS = ("xml-rpc", "json-rpc")
 
@@ -89,8 +90,8 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
             yield Input("http://127.0.0.1:8000/", id="rpc-url", placeholder="http://host:port/ or …/jsonrpc")
             yield Button("List methods", id="rpc-list")
         with Horizontal(classes="form"):
-            yield Input(placeholder="method", id="rpc-method")
-            yield Input(placeholder="params: 2 3 · ab · [1, 2]", id="rpc-params")
+            yield HistoryInput(placeholder="method", id="rpc-method")
+            yield HistoryInput(placeholder="params: 2 3 · ab · [1, 2]", id="rpc-params")
             yield Button("Call", id="rpc-call", variant="primary")
         yield Label("List the methods, pick one, call it", id="rpc-status")
         with Horizontal(id="rpc-body"):
