@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -341,6 +341,15 @@ class NetlabApp(App[int]):
         log = self._log
         if log is not None:
             log.focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """While you look at the traffic (focus in the log or the inspector) the inspector gets the width
+        of a 16-byte hex row; back in a tool, the tool gets it back (netlab.tcss: ``-inspecting``)."""
+        if not self.screen_stack or self.screen is not self.screen_stack[0]:
+            return
+        widget = event.widget
+        inspecting = any(node.id in ("log-box", "inspector") for node in widget.ancestors_with_self)
+        self.screen.set_class(inspecting, "-inspecting")
 
     def lab_layout(self, lab_open: bool) -> None:
         """A lab panel was mounted (or removed): the tool list and the inspector give it their room."""

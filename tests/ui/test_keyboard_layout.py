@@ -163,3 +163,27 @@ async def test_a_labs_first_step_by_keys_then_its_global_keys(lab_dirs, size):
         await pilot.press("f7")
         await wait_for(pilot, lambda: panel._step_shown == 0)
         await pilot.press("ctrl+q")
+
+
+async def test_looking_at_the_traffic_gives_the_inspector_a_whole_hex_row_at_140x42():
+    app = NetlabApp()
+    async with app.run_test(size=(140, 42)) as pilot:
+        app.start_quick_server("tcp-echo")
+        table = app.query_one("#servers-table", DataTable)
+        await wait_for(pilot, lambda: app.focused is table and table.row_count == 1)
+        await pilot.press("c")
+        message = app.query_one("#tcp-message", Input)
+        await wait_for(pilot, lambda: app.focused is message)
+        await pilot.press(*"Hello world 0123456789", "enter")
+        log = app.query_one(TrafficLog)
+        await wait_for(pilot, lambda: sum(1 for e in log.rows if e.kind == "data") == 4)
+        tool_width = app.query_one("#panes").size.width
+        await pilot.press("f3", "up", "f4", "right")
+        inspector = app.query_one(Inspector)
+        await wait_for(pilot, lambda: inspector.current_view == "hex")
+        row = next(line for line in inspector.rendered_text().splitlines() if line.startswith("00000000"))
+        assert row.endswith("|Hello world 0123|") and inspector.size.width - 2 >= len(row)  # 16 bytes a row, whole
+        assert app.query_one("#panes").size.width >= 56  # the tool narrows but stays usable
+        await pilot.press("f2")  # back to the tools: the tool gets its width back
+        await wait_for(pilot, lambda: app.query_one("#panes").size.width >= tool_width)
+        await pilot.press("ctrl+q")
