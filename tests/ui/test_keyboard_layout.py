@@ -75,6 +75,8 @@ async def test_c_hello_then_the_selected_event_full_screen_at_80x24():
         transcript = app.query_one("#tcp-transcript", RichLog)
         await wait_for(pilot, lambda: any("← Hello" in line.text for line in transcript.lines))
         assert transcript.size.height >= 3  # the echo is seen in the tool, not only in the log
+        status = app.query_one("#tcp-status")
+        assert "1 in" in str(status.render()) and status.size.height >= 2  # wrapped, not cut
         log = app.query_one(TrafficLog)
         await wait_for(pilot, lambda: sum(1 for e in log.rows if e.kind == "data") == 4)
         await pilot.press("f3", "up")
