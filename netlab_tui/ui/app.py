@@ -60,14 +60,15 @@ class NetlabApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("f2", "focus_tools", "Tools", id="app.tools"),
-        Binding("f3", "focus_log", "Log", id="app.log"),
-        Binding("f4", "focus_inspector", "Inspector", id="app.inspector"),
-        # The lab's keys work from every pane; they appear (footer, F1) while a lab is open.
+        # The lab's keys work from every pane; they appear (footer, F1) while a lab is open — first, and
+        # F8 before the others: a tool's own keys come before them in a footer that may be cut.
+        Binding("f8", "lab('next_step')", "Next step", id="app.lab_next"),
         Binding("f5", "lab('check')", "Check", id="app.lab_check"),
         Binding("f6", "lab('hint')", "Hint", id="app.lab_hint"),
         Binding("f7", "lab('previous_step')", "Prev step", id="app.lab_previous"),
-        Binding("f8", "lab('next_step')", "Next step", id="app.lab_next"),
+        Binding("f2", "focus_tools", "Tools", id="app.tools"),
+        Binding("f3", "focus_log", "Log", id="app.log"),
+        Binding("f4", "focus_inspector", "Inspector", id="app.inspector"),
         Binding("escape", "close_inspector", "Back", id="app.inspector_back"),
         Binding("ctrl+l", "clear_log", "Clear log", show=False, id="app.clear_log"),
         Binding("ctrl+f", "focus_filter", "Filter", id="app.filter"),

@@ -33,11 +33,9 @@ async def test_c_connects_the_tcp_client_to_the_selected_server_and_switches_ser
         first = servers(app, "tcp-echo")[0]
         table = app.query_one("#servers-table", DataTable)
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == first.name
-        await pilot.press("c")
+        await pilot.press("c", *"Hello", "enter")  # typed at once: nothing lost while it connects
         message = app.query_one("#tcp-message", Input)
-        await wait_for(pilot, lambda: app.focused is message, what="focus in the message field")
-        assert app.query_one("#panes").current == "tcp-client"
-        await pilot.press(*"Hello", "enter")
+        assert app.focused is message and app.query_one("#panes").current == "tcp-client"
         await wait_for(pilot, lambda: "← Hello" in transcript(app, "tcp"), what="the echo")
 
         # a second server: started from the form, it is selected; `c` moves the client to it
