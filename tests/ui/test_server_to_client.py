@@ -97,6 +97,7 @@ async def test_the_http_client_url_follows_the_running_lab_server_until_typed_in
     async with app.run_test(size=SIZE) as pilot:
         url = app.query_one("#http-url", Input)
         assert url.value == "" and "start the HTTP lab server" in url.placeholder  # no port where nothing runs
+        assert "No HTTP server runs" in str(app.query_one("#http-status", Label).render())
         app.start_quick_server("http")
         await wait_for(pilot, lambda: servers(app, "http"))
         server = servers(app, "http")[0]

@@ -187,7 +187,7 @@ What `requests`/`httpx` do, with the wire in view.
         self._show_body_fields("none")
         self._show_auth_fields("none")
         self._unsubscribe = self.netlab.registry.subscribe(self._session_changed)
-        self._aim_at_running_server()
+        self.call_after_refresh(self._aim_at_running_server)
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -207,6 +207,10 @@ What `requests`/`httpx` do, with the wire in view.
                    if s.kind == "http" and s.running and getattr(s, "url", None)]
         url = f"{servers[-1].url.rstrip('/')}/" if servers else ""
         field.value = self._auto_url = url
+        if self.shown is None:  # nothing sent yet: the status line says where a server comes from
+            self._set_status(Text(f"Enter sends to {url} · Ctrl+Y writes it as a curl command" if url else
+                                  "No HTTP server runs: start the HTTP lab server in Servers, then c on it "
+                                  "(or type a URL)"))
 
     # -- the form ------------------------------------------------------------------------------------
     def spec_from_form(self) -> HttpRequestSpec:
