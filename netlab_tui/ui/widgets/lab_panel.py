@@ -272,7 +272,9 @@ These keys work from every pane, wherever the focus is:
         elif action.command:
             command = runner.command_line(action.command)
             self.app.copy_to_clipboard(command)
-            self.notify(f"run it in a terminal (copied): {command}", title=runner.render(action.label), timeout=10)
+            # OSC 52 only asks the terminal to take it: say so, and show the whole command to type.
+            self.notify(f"run it in a terminal: {command}\n(offered to your terminal's clipboard by OSC 52, "
+                        "which some terminals ignore)", title=runner.render(action.label), timeout=15)
         else:
             self.notify(f"the {action.pane} tool is not available here", severity="warning")
 
