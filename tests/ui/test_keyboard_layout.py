@@ -49,7 +49,7 @@ async def test_every_pane_keeps_every_widget_and_the_log_six_rows_at_80x24_and_1
             for pane_id in app.pane_ids:
                 pane = app.show_pane(pane_id)
                 await wait_for(pilot, lambda pane=pane: pane.size.width > 0, what=f"{pane_id} shown")
-                await pilot.pause(0.1)
+                await pilot.pause()
                 where = f"{pane_id} at {size}"
                 assert pane.size.width >= 40 and pane.size.height >= 8, f"{where}: {pane.size}"
                 assert not collapsed(app, pane), f"{where}: {collapsed(app, pane)}"
