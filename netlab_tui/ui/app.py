@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, Footer, Header, OptionList
+from textual.widgets import Button, ContentSwitcher, Footer, Header, OptionList
 from textual.widgets.option_list import Option
 
 from netlab_tui import __version__
@@ -37,7 +37,12 @@ traffic log below. Select a line of the log to open it in the inspector.
 
 - **Tools** (left): pick a tool with ↑/↓ and Enter; **Tab** moves between areas.
 - **Labs** (last in Tools): the course as guided labs, each step checked by the traffic it makes.
-- **Ctrl+P**: every action by name (start a server, clear the log, export the journal …).
+- **F2** tools · **F3** traffic log · **F4** inspector (in a small terminal or during a lab it opens on
+  demand; F4 or Escape gives the room back).
+- In **Servers**, select a server and press **c**: the client of its protocol opens, connected.
+- During a lab, from any pane: **F5** check · **F6** hint · **F7** previous step · **F8** next step.
+- **Up/Down** in a field that sends (message, URL, command, stdin) recall what you sent before.
+- **Ctrl+P**: every action by name (start a server, clear the log, export the journal, the lab's keys …).
 - **F1**: help for where the focus is. **Ctrl+Q**: quit — every server and connection is stopped.
 """
 
@@ -47,16 +52,25 @@ class NetlabApp(App[int]):
     TITLE = "netlab"
     SUB_TITLE = "terminal networking lab"
     # Small terminals (a laptop's 100x30): the tool pane gets the room, the inspector and the log less.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    # Below 100 columns ("-cramped", 80x24) the inspector opens full-screen on demand (F4); below 28 rows
+    # ("-tiny") the header goes and the forms lose their borders (netlab.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-cramped"), (100, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (28, "-short"), (36, "-tall")]
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f1", "help", "Help", id="app.help"),
+        # The lab's keys work from every pane; they appear (footer, F1) while a lab is open — first, and
+        # F8 before the others: a tool's own keys come before them in a footer that may be cut.
+        Binding("f8", "lab('next_step')", "Next step", id="app.lab_next"),
+        Binding("f5", "lab('check')", "Check", id="app.lab_check"),
+        Binding("f6", "lab('hint')", "Hint", id="app.lab_hint"),
+        Binding("f7", "lab('previous_step')", "Prev step", id="app.lab_previous"),
         Binding("f2", "focus_tools", "Tools", id="app.tools"),
         Binding("f3", "focus_log", "Log", id="app.log"),
         Binding("f4", "focus_inspector", "Inspector", id="app.inspector"),
-        Binding("ctrl+l", "clear_log", "Clear log", id="app.clear_log"),
+        Binding("escape", "close_inspector", "Back", id="app.inspector_back"),
+        Binding("ctrl+l", "clear_log", "Clear log", show=False, id="app.clear_log"),
         Binding("ctrl+f", "focus_filter", "Filter", id="app.filter"),
     ]
 
@@ -214,6 +228,7 @@ class NetlabApp(App[int]):
     @on(OptionList.OptionSelected, "#tools")
     def _tool_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
+            self.screen_stack[0].remove_class("-tools-shown")
             self.show_pane(event.option.id, focus=True)
 
     # -- log and inspector ---------------------------------------------------------------------------
@@ -242,7 +257,7 @@ class NetlabApp(App[int]):
     @on(TrafficLog.Inspect)
     def _inspect(self, message: TrafficLog.Inspect) -> None:
         self.query_one(Inspector).show(message.event)
-        self.query_one(Inspector).focus_view()
+        self.show_inspector()
 
     def select_event(self, seq: int) -> bool:
         """Select (and inspect) the journal event ``seq`` in the log."""
@@ -284,13 +299,94 @@ class NetlabApp(App[int]):
         return "\n".join(rows)
 
     def action_focus_tools(self) -> None:
-        self.query_one("#tools").focus()
+        base = self.screen_stack[0]
+        base.remove_class("-inspector-full")
+        if base.has_class("-lab"):  # a lab gives the tool list's room to the log: F2 brings it back
+            base.add_class("-tools-shown")
+        base.query_one("#tools").focus()
 
     def action_focus_log(self) -> None:
+        self.screen_stack[0].remove_class("-inspector-full")
         self.query_one(TrafficLog).focus()
 
+    # -- the inspector on demand, a lab's layout --------------------------------------------------------
+    def inspector_shown(self) -> bool:
+        """Whether the inspector is on screen (it is hidden in small terminals and during a lab)."""
+        inspector = self._inspector
+        return inspector is not None and inspector.is_attached and inspector.display and \
+            inspector.styles.display != "none" and inspector.region.width > 0
+
+    def show_inspector(self) -> None:
+        """Bring the inspector on screen and focus it: full-screen below 100 columns, beside the tool
+        during a lab."""
+        base = self.screen_stack[0]
+        if base.has_class("-cramped"):
+            base.add_class("-inspector-full")
+        elif base.has_class("-lab"):
+            base.add_class("-inspector-shown")
+        self.refresh_bindings()
+        self.call_after_refresh(lambda: self.screen_stack[0].query_one("#inspector-tabs").focus())
+
     def action_focus_inspector(self) -> None:
-        self.query_one(Inspector).focus_view()  # full-screen in a narrow terminal
+        base = self.screen_stack[0]
+        inspector = self._inspector
+        has_focus = inspector is not None and inspector.has_focus_within
+        if has_focus and (base.has_class("-inspector-full") or base.has_class("-inspector-shown")):
+            self.action_close_inspector()  # F4 again gives the room back
+            return
+        self.show_inspector()
+
+    def action_close_inspector(self) -> None:
+        base = self.screen_stack[0]
+        base.remove_class("-inspector-full", "-inspector-shown")
+        self.refresh_bindings()
+        log = self._log
+        if log is not None:
+            log.focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """While you look at the traffic (focus in the log or the inspector) the inspector gets the width
+        of a 16-byte hex row; back in a tool, the tool gets it back (netlab.tcss: ``-inspecting``)."""
+        if not self.screen_stack or self.screen is not self.screen_stack[0]:
+            return
+        widget = event.widget
+        inspecting = any(node.id in ("log-box", "inspector") for node in widget.ancestors_with_self)
+        self.screen.set_class(inspecting, "-inspecting")
+
+    def lab_layout(self, lab_open: bool) -> None:
+        """A lab panel was mounted (or removed): the tool list and the inspector give it their room."""
+        if not self.screen_stack:
+            return
+        base = self.screen_stack[0]
+        base.set_class(lab_open, "-lab")
+        base.remove_class("-tools-shown", "-inspector-shown")
+        self.refresh_bindings()
+
+    def lab_panel(self):
+        """The open lab's panel, or None."""
+        if not self.screen_stack:
+            return None
+        from .widgets.lab_panel import LabPanel  # the lab code is not needed for the first frame
+
+        panels = list(self.screen_stack[0].query(LabPanel))
+        return panels[0] if panels and panels[0].is_attached else None
+
+    async def action_lab(self, name: str) -> None:
+        panel = self.lab_panel()
+        if panel is None:
+            self.notify("no lab is open: start one in Labs", severity="warning")
+            return
+        result = getattr(panel, f"action_{name}")()
+        if asyncio.iscoroutine(result):
+            await result
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lab":
+            return bool(self.screen_stack) and self.screen is self.screen_stack[0] and self.lab_panel() is not None
+        if action == "close_inspector":
+            return bool(self.screen_stack) and self.screen is self.screen_stack[0] and (
+                self.screen.has_class("-inspector-full") or self.screen.has_class("-inspector-shown"))
+        return True
 
     def action_clear_log(self) -> None:
         self.query_one(TrafficLog).clear()
@@ -314,6 +410,11 @@ class NetlabApp(App[int]):
             self.notify(str(exc), title="Cannot start server", severity="error")
             return
         self.notify(f"{session.name} started", timeout=3)
+        # Selected and focused in the Servers pane, so that `c` opens its client at once.
+        servers = self.show_pane("servers", focus=False)
+        select = getattr(servers, "select_session", None)
+        if servers is not None and servers.is_attached and select is not None:
+            select(session.name)
 
     @work(group="app", exit_on_error=False)
     async def stop_all_sessions(self) -> None:
@@ -352,6 +453,46 @@ class NetlabApp(App[int]):
         yield SystemCommand("Save capture (pcap)", "Write the events shown in the log as a pcap for Wireshark",
                             lambda: traffic_actions.save_capture(self))
         yield from traffic_actions.system_commands(self)  # the log's and the inspector's keys
+        yield SystemCommand("Show the inspector (F4)", "The selected event's bytes and views; F4 or Escape gives the room back",
+                            self.show_inspector)
+        if self.lab_panel() is not None:
+            for name, title, key, help_text in (
+                    ("check", "Lab: check now", "F5", "Re-run your script and the step's checks"),
+                    ("hint", "Lab: next hint", "F6", "Reveal the step's next hint"),
+                    ("previous_step", "Lab: previous step", "F7", "Go back one step"),
+                    ("next_step", "Lab: next step", "F8", "Go to the next step (progress is saved)"),
+                    ("close", "Lab: close", "", "Close the lab and stop its servers")):
+                yield SystemCommand(f"{title}{f' ({key})' if key else ''}", help_text,
+                                    lambda name=name: self.run_worker(self.action_lab(name), group="lab-keys"))
+        # Every pane's own actions, by name — its keys and its buttons: they act on the pane, shown first.
+        for ref in self._panes:
+            pane = self._pane_widgets.get(ref.pane_id)
+            if pane is None:
+                continue
+            names: set[str] = set()
+            for binding in type(pane).BINDINGS:
+                if isinstance(binding, Binding) and binding.description:
+                    names.add(binding.description.lower())
+                    yield SystemCommand(f"{ref.title}: {binding.description}",
+                                        f"{self.get_key_display(binding)} in the {ref.title} pane",
+                                        lambda pane=pane, ref=ref, action=binding.action:
+                                        self._pane_action(ref.pane_id, pane, action))
+            for button in pane.query(Button).results(Button):
+                label = str(button.label).strip()
+                if button.disabled or not label or label.lower() in names:
+                    continue
+                names.add(label.lower())
+                tip = button.tooltip if isinstance(button.tooltip, str) else ""
+                yield SystemCommand(f"{ref.title}: {label}", tip or f"the {label} button of the {ref.title} pane",
+                                    lambda ref=ref, button=button: self._press(ref.pane_id, button))
+
+    def _press(self, pane_id: str, button: Button) -> None:
+        self.show_pane(pane_id, focus=False)
+        self.call_after_refresh(button.press)
+
+    def _pane_action(self, pane_id: str, pane: NetlabPane, action: str) -> None:
+        self.show_pane(pane_id)
+        self.call_after_refresh(lambda: self.run_worker(pane.run_action(action), group="pane-actions"))
 
     # -- filter, search and the conversation views (traffic_actions.py) -------------------------------
     @on(FilterBar.Changed)

@@ -73,7 +73,8 @@ async def test_send_see_response_raw_bytes_and_log(tmp_path):
         await pilot.press("ctrl+q")
 
 
-async def test_json_body_auth_history_and_curl(tmp_path):
+async def test_json_body_auth_history_and_curl(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         server = await start_lab(app, tmp_path)
@@ -102,9 +103,13 @@ async def test_json_body_auth_history_and_curl(tmp_path):
         assert pane.history[1].status == 200
         assert '"authenticated": true' in text_of(pane.query_one("#http-response", RichLog))
 
-        # copy as curl
+        # as curl: offered to the terminal's clipboard (OSC 52) and written to a file, and the status says both
         await pilot.press("ctrl+y")
         assert app.clipboard.startswith("curl -u ana:pw ") and app.clipboard == pane.last_curl
+        saved = tmp_path / "netlab-request.curl.sh"
+        assert saved.read_text() == pane.last_curl + "\n"
+        status = str(pane.query_one("#http-status", Label).render())
+        assert f"saved to {saved}" in status and "OSC 52" in status
 
         # history: open the first request again, then resend it
         pane.query_one("#http-tabs", TabbedContent).active = "http-tab-history"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import ClassVar
 
 from rich.syntax import Syntax
@@ -40,10 +41,13 @@ from netlab_tui.engine.http.client import (
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 from .key_value_table import KeyValueTable
 
 RAW_SHOWN = 64 * 1024  # bytes of each direction shown in the Raw tab (the inspector shows everything)
 HISTORY_SIZE = 200
+NO_SERVER_PLACEHOLDER = "http://host:port/path — or start the HTTP lab server in Servers, then c there"
+CURL_FILE = "netlab-request.curl.sh"
 
 
 def status_style(status: int) -> str:
@@ -105,18 +109,19 @@ What `requests`/`httpx` do, with the wire in view.
 4. **Response**: the status (coloured), size, time, headers and the body pretty-printed.
    **Raw**: the exact bytes sent and received, hop by hop (␍␊ is CR LF).
 5. **History**: Enter (or **Open**) puts a past request back in the form with its response;
-   **Resend** sends it again. **curl** (Ctrl+Y) copies the request as a curl command.
+   **Resend** sends it again. **curl** (Ctrl+Y) writes the request as a curl command to `netlab-request.curl.sh` in the
+   current directory and offers it to the terminal's clipboard (OSC 52, if your terminal accepts it).
 """
 
     BINDINGS: ClassVar = [
         Binding("ctrl+s", "send", "Send", id="http-client.send"),
-        Binding("ctrl+y", "copy_curl", "Copy as curl", id="http-client.curl"),
+        Binding("ctrl+y", "copy_curl", "As curl", id="http-client.curl"),
     ]
 
     DEFAULT_CSS = """
     HttpClientPane #http-method { width: 15; }
     HttpClientPane #http-url { width: 1fr; }
-    HttpClientPane #http-status { height: 1; padding: 0 1; color: $text-muted; }
+    HttpClientPane #http-status { width: 1fr; height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     HttpClientPane #http-tabs { height: 1fr; }
     HttpClientPane TabPane { height: 1fr; padding: 0; }
     HttpClientPane #http-body-kind, HttpClientPane #http-auth-kind { width: 16; }
@@ -135,14 +140,15 @@ What `requests`/`httpx` do, with the wire in view.
         self.history: list[HttpResult] = []
         self.shown: HttpResult | None = None  # what the Response and Raw tabs show
         self.last_curl: str | None = None
+        self._auto_url = ""  # the URL this pane filled in itself from a running server (replaced, never what you typed)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
             yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False, id="http-method")
-            yield Input("http://127.0.0.1:8080/get", id="http-url", placeholder="http://host:port/path")
+            yield HistoryInput("", id="http-url", placeholder=NO_SERVER_PLACEHOLDER)
             yield Button("Send", id="http-send", variant="primary")
             yield Button("curl", id="http-curl")
-        yield Label("Enter sends · Ctrl+Y copies as curl", id="http-status")
+        yield Label("Enter sends · Ctrl+Y writes it as a curl command", id="http-status")
         with TabbedContent(id="http-tabs"):
             with TabPane("Query", id="http-tab-query"):
                 yield KeyValueTable("parameter", "value", id="http-params")
@@ -180,6 +186,31 @@ What `requests`/`httpx` do, with the wire in view.
         self.query_one("#http-history", DataTable).add_columns("Time", "Method", "URL", "Status", "Size", "ms")
         self._show_body_fields("none")
         self._show_auth_fields("none")
+        self._unsubscribe = self.netlab.registry.subscribe(self._session_changed)
+        self.call_after_refresh(self._aim_at_running_server)
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    def _session_changed(self, session) -> None:
+        if session.role == "server" and session.proto == "http":
+            self.call_later(self._aim_at_running_server)
+
+    def _aim_at_running_server(self) -> None:
+        """An untouched URL field follows the running HTTP lab server (no default port where nothing runs)."""
+        if not self.is_mounted:
+            return
+        field = self.query_one("#http-url", Input)
+        if field.value not in ("", self._auto_url):
+            return
+        servers = [s for s in self.netlab.registry.sessions(role="server")
+                   if s.kind == "http" and s.running and getattr(s, "url", None)]
+        url = f"{servers[-1].url.rstrip('/')}/" if servers else ""
+        field.value = self._auto_url = url
+        if self.shown is None:  # nothing sent yet: the status line says where a server comes from
+            self._set_status(Text(f"Enter sends to {url} · Ctrl+Y writes it as a curl command" if url else
+                                  "No HTTP server runs: start the HTTP lab server in Servers, then c on it "
+                                  "(or type a URL)"))
 
     # -- the form ------------------------------------------------------------------------------------
     def spec_from_form(self) -> HttpRequestSpec:
@@ -241,6 +272,14 @@ What `requests`/`httpx` do, with the wire in view.
             spec.headers = [(str(k), str(v)) for k, v in items]
         self.fill_form(spec)
 
+    def connect_to(self, url: str, **values: object) -> None:
+        """Aim the form at a running server (the Servers pane's ``c``): its URL, the cursor at its end."""
+        self.prefill(url=url, **values)
+        field = self.query_one("#http-url", Input)
+        field.focus()
+        field.cursor_position = len(field.value)
+        self._set_status(Text(f"{url}: add a path if you like, Enter sends {self.query_one('#http-method', Select).value}"))
+
     @on(Select.Changed, "#http-body-kind")
     def _body_kind_changed(self, event: Select.Changed) -> None:
         self._show_body_fields(str(event.value))
@@ -297,8 +336,18 @@ What `requests`/`httpx` do, with the wire in view.
             self.notify(str(exc), title="Cannot build the command", severity="error")
             return
         self.last_curl = command
+        # OSC 52 asks the terminal to put it on the clipboard; nothing says whether it did (tmux and many
+        # terminals ignore it by default), so the command is also written to a file, and both are said.
         self.app.copy_to_clipboard(command)
-        self.notify(command, title="Copied as curl", timeout=6)
+        path = Path.cwd() / CURL_FILE
+        try:
+            path.write_text(command + "\n", encoding="utf-8")
+            saved = f"saved to {path}"
+        except OSError as exc:
+            saved = f"not saved ({path}: {exc.strerror})"
+        self._set_status(Text(f"curl command {saved}; also sent to the terminal clipboard (OSC 52)"))
+        self.notify(f"{command}\n\n{saved}. Also sent to your terminal's clipboard by OSC 52 — "
+                    "if your terminal ignores OSC 52, use the file.", title="curl command", timeout=10)
 
     # -- the response --------------------------------------------------------------------------------
     def show_result(self, result: HttpResult) -> None:

@@ -9,12 +9,11 @@ pane) and removed when it is closed; the ``LabRunner`` behind it does the work.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Markdown, Static
 
@@ -36,43 +35,43 @@ class LabPanel(Vertical):
 ## Lab panel
 The current step of your lab. Read it, do what it asks — with the **▶** buttons, which open a tool
 pre-filled, or in your own editor: netlab re-runs your script each time you save a file in the
-workspace shown at the top — and watch the checks turn ✓.
+workspace shown at the bottom — and watch the checks turn ✓.
 
-- **Hint** reveals the next hint; **Check** re-runs your script and the checks now.
-- **◀ / ▶** move between steps (progress is saved); **✕** closes the lab and stops its servers.
-- While a lab is open the inspector makes room for it: **⌕** (or Ctrl+T) shows or hides it.
+These keys work from every pane, wherever the focus is:
+
+- **F5** checks now (re-runs your script and the checks); **F6** reveals the next hint.
+- **F7** / **F8** go to the previous / next step (progress is saved).
+- **F4** shows the inspector (a lab gives its room to the tools) and hides it again; **F2** shows the
+  tool list. The command palette (**Ctrl+P**) has them all under "Lab: …", and **Lab: close**.
 """
-
-    BINDINGS: ClassVar = [
-        Binding("ctrl+n", "next_step", "Next step", id="lab.next"),
-        Binding("ctrl+b", "previous_step", "Previous step", id="lab.previous"),
-        Binding("ctrl+t", "toggle_inspector", "Inspector", id="lab.inspector"),
-    ]
 
     DEFAULT_CSS = """
     LabPanel {
-        width: 48;
+        width: 50;
         height: 1fr;
         border: round $accent;
         border-title-color: $text;
         border-subtitle-color: $text-muted;
     }
     LabPanel #lab-header { height: auto; color: $text; padding: 0 1; }
-    LabPanel #lab-body { height: 1fr; padding: 0 1; }
+    LabPanel #lab-nav { height: 1; margin-bottom: 1; }
+    LabPanel #lab-nav Button { width: auto; min-width: 4; margin-right: 1; }
+    LabPanel #lab-nav #lab-close { dock: right; margin-right: 0; }
+    LabPanel #lab-nav #lab-hint { width: 10; }
+    LabPanel #lab-body { height: 1fr; min-height: 8; padding: 0 1; }
     LabPanel #lab-text { margin: 0; }
     LabPanel .lab-action { width: 100%; margin: 0 0 1 0; }
     LabPanel .lab-question { height: auto; margin-bottom: 1; }
+    LabPanel .lab-question Label { width: 1fr; }
     LabPanel .lab-feedback { height: auto; color: $text-muted; }
-    LabPanel .lab-hint { border-left: thick $warning; padding-left: 1; margin-bottom: 1; }
-    LabPanel .lab-solution { border-left: thick $success; padding-left: 1; margin-bottom: 1; }
+    LabPanel .lab-hint { height: auto; border-left: thick $warning; padding-left: 1; margin-bottom: 1; }
+    LabPanel .lab-solution { height: auto; border-left: thick $success; padding-left: 1; margin-bottom: 1; }
     LabPanel #lab-resume { height: auto; }
     LabPanel #lab-resume.shown { border-left: thick $warning; padding: 0 1; margin: 0 1; }
     LabPanel #lab-resume Button { width: 100%; }
-    LabPanel #lab-checks { height: auto; max-height: 12; border-top: solid $primary-darken-2; padding: 0 1; }
-    LabPanel #lab-output { height: auto; max-height: 8; color: $text-muted; padding: 0 1; }
-    LabPanel #lab-nav { height: auto; }
-    LabPanel #lab-nav Button { width: 5; min-width: 5; }
-    LabPanel #lab-nav #lab-hint, LabPanel #lab-nav #lab-check { width: 1fr; }
+    LabPanel #lab-results { height: auto; max-height: 40%; border-top: solid $primary-darken-2; padding: 0 1; }
+    LabPanel #lab-checks { height: auto; }
+    LabPanel #lab-output { height: auto; color: $text-muted; }
     """
 
     def __init__(self, runner: LabRunner, on_progress: Callable[[], None] | None = None) -> None:
@@ -82,6 +81,9 @@ workspace shown at the top — and watch the checks turn ✓.
         self._unsubscribe: Callable[[], None] | None = None
         self._announced: int | None = None
         self._step_shown: int | None = None
+        # Whether the learner did something on this step (checked, saved, answered): until then a script's
+        # output is summed up in one line, not shown as a traceback of the starter file.
+        self._acted = False
 
     @property
     def netlab(self) -> "NetlabApp":
@@ -90,41 +92,37 @@ workspace shown at the top — and watch the checks turn ✓.
     def compose(self) -> ComposeResult:
         yield Static(id="lab-header")
         # At the top: notifications pop up bottom right and would cover buttons there.
+        # One row of compact buttons; their keys (F5-F8) work from every pane and are in the footer.
         with Horizontal(id="lab-nav"):
-            yield Button("◀", id="lab-prev", tooltip="previous step")
-            yield Button("Hint", id="lab-hint")
-            yield Button("Check", id="lab-check", tooltip="re-run your script and the checks")
-            yield Button("▶", id="lab-next", tooltip="next step")
-            yield Button("⌕", id="lab-inspector", tooltip="show or hide the inspector (Ctrl+T)")
-            yield Button("✕", id="lab-close", variant="error", tooltip="close the lab and stop its servers")
+            yield Button("◀", id="lab-prev", compact=True, tooltip="previous step (F7)")
+            yield Button("Hint", id="lab-hint", compact=True, tooltip="reveal the next hint (F6)")
+            yield Button("Check", id="lab-check", compact=True, tooltip="re-run your script and the checks (F5)")
+            yield Button("Next ▶", id="lab-next", compact=True, tooltip="next step (F8)")
+            yield Button("✕", id="lab-close", variant="error", compact=True,
+                         tooltip="close the lab and stop its servers")
         yield Vertical(id="lab-resume")  # "resumed at step N" and a Start over button, when it did
         with VerticalScroll(id="lab-body"):
             yield Markdown("", id="lab-text")
             yield Vertical(id="lab-actions")
             yield Vertical(id="lab-questions")
             yield Vertical(id="lab-hints")
-        yield Static(id="lab-checks")
-        yield Static(id="lab-output")
+        # The checks and what your script printed: several lines, scrolled when they are many.
+        with VerticalScroll(id="lab-results"):
+            yield Static(id="lab-checks")
+            yield Static(id="lab-output")
 
     def on_mount(self) -> None:
         self.border_title = f"Lab · {self.runner.lab.title}"
         self.border_subtitle = f"files: {self.runner.workspace.path}"
-        self._set_inspector(False)  # the tool panes need the width more than the inspector
-
-    def _set_inspector(self, visible: bool) -> None:
-        for inspector in self.app.query("#inspector"):
-            inspector.display = visible
-
-    @on(Button.Pressed, "#lab-inspector")
-    def action_toggle_inspector(self) -> None:
-        for inspector in self.app.query("#inspector"):
-            inspector.display = not inspector.display
+        # The tools and the log need the width more than the inspector and the tool list: F4 and F2
+        # bring them back (app.py, netlab.tcss).
+        self.netlab.lab_layout(True)
 
     async def begin(self) -> None:
         """Start the lab (servers, workspace, watch) and show its current step."""
         await self.runner.start()
         self._unsubscribe = self.runner.subscribe(self._status_changed)
-        self.runner.watch()
+        self.runner.watch(on_save=self._learner_saved)
         await self.show_step()
         if self.runner.resumed:
             await self._show_resumed()
@@ -165,8 +163,11 @@ workspace shown at the top — and watch the checks turn ✓.
         if self.on_progress is not None:
             self.on_progress()
 
+    def _learner_saved(self, paths: list[str]) -> None:
+        self._acted = True
+
     async def close(self) -> None:
-        self._set_inspector(True)
+        self.netlab.lab_layout(False)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -175,7 +176,7 @@ workspace shown at the top — and watch the checks turn ✓.
             await self.remove()
 
     async def on_unmount(self) -> None:
-        self._set_inspector(True)
+        self.netlab.lab_layout(False)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -186,6 +187,8 @@ workspace shown at the top — and watch the checks turn ✓.
     async def show_step(self) -> None:
         runner = self.runner
         step = runner.step
+        if self._step_shown != runner.index:
+            self._acted = False
         self._step_shown = runner.index
         self._update_header()
         await self.query_one("#lab-text", Markdown).update(runner.render(step.body))
@@ -213,6 +216,16 @@ workspace shown at the top — and watch the checks turn ✓.
         self.query_one("#lab-body", VerticalScroll).scroll_home(animate=False)
         self._update_nav()
         self._status_changed(runner.status)
+        self.focus_step()
+
+    def focus_step(self) -> None:
+        """Focus what the step asks for first — its first ▶ action, else its first question — so that
+        Enter does it: the keyboard reaches the step without a tour of Tab presses."""
+        for widget in [*self.query(".lab-action").results(Button), *self.query("#lab-questions Input").results(Input)]:
+            if not widget.disabled:
+                widget.focus()
+                return
+        self.query_one("#lab-body", VerticalScroll).focus()
 
     def _update_header(self) -> None:
         runner = self.runner
@@ -241,7 +254,15 @@ workspace shown at the top — and watch the checks turn ✓.
     def _status_changed(self, status: StepStatus) -> None:
         if not self.is_mounted or status.index != self._step_shown:
             return
+        # The verdict first: the results area may be scrolled (a small terminal, a long diagnosis).
         lines = Text()
+        if status.running:
+            lines.append("… running your script and the checks\n", "italic")
+        elif status.passed:
+            last = status.index + 1 >= len(self.runner.lab.steps)
+            lines.append("Step passed! " + ("Lab complete." if last else "F8: the next step.") + "\n", "bold green")
+        elif not status.step.checked:
+            lines.append("Nothing to check here: F8 when you are ready.\n", "italic")
         for check in status.checks:
             if check.passed:
                 lines.append("✓ ", "bold green").append(check.title + "\n")
@@ -262,13 +283,6 @@ workspace shown at the top — and watch the checks turn ✓.
             ok = status.answered.get(question.id)
             lines.append("✓ " if ok else "· ", "bold green" if ok else "bold yellow")
             lines.append(f"question: {self.runner.render(question.prompt)}\n")
-        if status.running:
-            lines.append("… running your script and the checks\n", "italic")
-        elif status.passed:
-            last = status.index + 1 >= len(self.runner.lab.steps)
-            lines.append("Step passed! " + ("Lab complete." if last else "Press ▶ for the next step."), "bold green")
-        elif not status.step.checked:
-            lines.append("Nothing to check here: press ▶ when you are ready.", "italic")
         lines.rstrip()
         self.query_one("#lab-checks", Static).update(lines)
         self.query_one("#lab-output", Static).update(self._output_text(status))
@@ -286,13 +300,22 @@ workspace shown at the top — and watch the checks turn ✓.
         for result in status.scripts.values():
             if result.running:
                 text.append(f"{result.file}: running\n", "italic")
-            elif result.error:
-                text.append(f"{result.file}: {result.error}\n", "red")
+                continue
+            if result.error:
+                text.append(f"{result.file}: {result.error}", "red")
             else:
                 style = "green" if result.exit_code == 0 else "red"
-                text.append(f"{result.file}: exit {result.exit_code} ({result.duration:.1f}s)\n", style)
-            tail = (result.stdout + result.stderr).strip().splitlines()[-4:]
-            for line in tail:
+                text.append(f"{result.file}: exit {result.exit_code} ({result.duration:.1f}s)", style)
+            tail = (result.stdout + result.stderr).strip().splitlines()
+            if not self._acted and not status.passed:
+                # The starter file, run as given: its last line says what is wrong, the rest waits until
+                # the learner saves or checks (F5).
+                if tail and not result.error:
+                    text.append(f" — {tail[-1][:200]}", "dim")
+                text.append("\n  save your file or press F5 to run it again\n", "italic dim")
+                continue
+            text.append("\n")
+            for line in tail[-6:]:
                 text.append(f"  {line[:200]}\n", "dim")
         text.rstrip()
         return text
@@ -309,7 +332,9 @@ workspace shown at the top — and watch the checks turn ✓.
         elif action.command:
             command = runner.command_line(action.command)
             self.app.copy_to_clipboard(command)
-            self.notify(f"run it in a terminal (copied): {command}", title=runner.render(action.label), timeout=10)
+            # OSC 52 only asks the terminal to take it: say so, and show the whole command to type.
+            self.notify(f"run it in a terminal: {command}\n(offered to your terminal's clipboard by OSC 52, "
+                        "which some terminals ignore)", title=runner.render(action.label), timeout=15)
         else:
             self.notify(f"the {action.pane} tool is not available here", severity="warning")
 
@@ -317,6 +342,7 @@ workspace shown at the top — and watch the checks turn ✓.
     def _answered(self, event: Input.Submitted) -> None:
         question_id = (event.input.id or "").removeprefix("lab-answer-")
         question = next(q for q in self.runner.step.questions if q.id == question_id)
+        self._acted = True
         feedback = self.query_one(f"#lab-feedback-{question_id}", Static)
         if self.runner.answer(question_id, event.value):
             explain = f" {self.runner.render(question.explain)}" if question.explain else ""
@@ -326,7 +352,7 @@ workspace shown at the top — and watch the checks turn ✓.
             feedback.update(Text("✗ not quite — try again (or take a hint)", style="red"))
 
     @on(Button.Pressed, "#lab-hint")
-    async def _hint(self) -> None:
+    async def action_hint(self) -> None:
         following = self.runner.next_hint()
         hint = self.runner.reveal_hint(solution=following is not None and following.solution)
         if hint is not None:
@@ -344,7 +370,8 @@ workspace shown at the top — and watch the checks turn ✓.
         return Markdown(f"**Hint {n}.** {self.runner.render(hint.text)}", classes="lab-hint")
 
     @on(Button.Pressed, "#lab-check")
-    def _check(self) -> None:
+    def action_check(self) -> None:
+        self._acted = True
         self.check_now()
 
     @work(exclusive=True, group="lab-check", exit_on_error=False)
@@ -383,7 +410,7 @@ workspace shown at the top — and watch the checks turn ✓.
         await self.show_step()
 
     @on(Button.Pressed, "#lab-close")
-    async def _close(self) -> None:
+    async def action_close(self) -> None:
         await self.close()
 
 

@@ -38,8 +38,8 @@ own tools or from your programs) or by running your script or probing your serve
    you passed), then **Start lab** (or **s**).
 2. The lab panel opens on the right: read the step, use its **▶** buttons (they open a tool
    pre-filled), edit your files in your own editor — each save re-runs your script and re-checks.
-3. **Hint** reveals one hint at a time; **▶** at the top (Ctrl+N) goes to the next step once this one
-   is checked ✓, **◀** (Ctrl+B) back.
+3. From any pane: **F6** reveals one hint at a time, **F5** checks now, **F8** goes to the next step
+   once this one is checked ✓, **F7** back (also the panel's buttons and "Lab: …" in Ctrl+P).
 
 Progress is saved as you go; **Reset progress** forgets it and restores the starter files (your old
 files are kept aside). The same labs run without the TUI: `netlab lab run ID`.

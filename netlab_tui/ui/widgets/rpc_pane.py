@@ -21,6 +21,7 @@ from netlab_tui.engine.rpc.server import plain
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 
 PROTOCOLS = ("xml-rpc", "json-rpc")
 
@@ -72,7 +73,7 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
     RpcPane #rpc-url { width: 1fr; }
     RpcPane #rpc-method { width: 24; }
     RpcPane #rpc-params { width: 1fr; }
-    RpcPane #rpc-status { height: 1; padding: 0 1; color: $text-muted; }
+    RpcPane #rpc-status { width: 1fr; height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     RpcPane #rpc-body { height: 1fr; }
     RpcPane #rpc-methods { width: 26; height: 1fr; border: round $primary-darken-3; }
     RpcPane #rpc-transcript { width: 1fr; height: 1fr; border: round $primary-darken-3; }
@@ -89,8 +90,8 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
             yield Input("http://127.0.0.1:8000/", id="rpc-url", placeholder="http://host:port/ or …/jsonrpc")
             yield Button("List methods", id="rpc-list")
         with Horizontal(classes="form"):
-            yield Input(placeholder="method", id="rpc-method")
-            yield Input(placeholder="params: 2 3 · ab · [1, 2]", id="rpc-params")
+            yield HistoryInput(placeholder="method", id="rpc-method")
+            yield HistoryInput(placeholder="params: 2 3 · ab · [1, 2]", id="rpc-params")
             yield Button("Call", id="rpc-call", variant="primary")
         yield Label("List the methods, pick one, call it", id="rpc-status")
         with Horizontal(id="rpc-body"):
@@ -109,6 +110,15 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
             self.query_one("#rpc-method", Input).value = str(values["method"])
         if "params" in values:
             self.query_one("#rpc-params", Input).value = str(values["params"])
+
+    def connect_to(self, url: str, **values: object) -> None:
+        """Aim the pane at a running XML-RPC service (the Servers pane's ``c``) and list its methods."""
+        self.prefill(url=url, protocol=values.get("protocol", "xml-rpc"), **{k: v for k, v in values.items()
+                                                                          if k != "protocol"})
+        field = self.query_one("#rpc-url", Input)
+        field.focus()
+        field.cursor_position = len(field.value)
+        self.list_methods()
 
     async def _client(self) -> RpcClient:
         url = self.query_one("#rpc-url", Input).value.strip()

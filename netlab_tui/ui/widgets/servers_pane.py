@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from netlab_tui.engine.core.catalog import ServerKind, server_kinds
+from netlab_tui.engine.core.events import format_addr
 from netlab_tui.engine.core.netutil import is_all_interfaces
 from netlab_tui.engine.core.sessions import NetlabError, Session
 from netlab_tui.ui.panes import register_pane
@@ -38,7 +39,9 @@ your own Python script. Every byte they receive and send appears in the traffic 
    `0.0.0.0` or `::` make the server reachable from other machines: netlab warns you.
 3. **Port** `0` lets the system choose a free port; the table shows the real one.
 4. **Start** (or Enter in a field). Select a server in the table: **Stop** (or `delete`) stops it,
-   **Client** (or `c`) opens the TCP or UDP client on it. Run several servers at once, each on its port.
+   **Client** (or `c`) opens the client that speaks its protocol, already connected to it, with the
+   cursor in the message field (TCP, UDP) or the URL (HTTP, XML-RPC). A server you start is selected
+   at once, so `c` right after works. Run several servers at once, each on its port.
 
 The course's servers:
 - `tcp-echo` sends back what it receives; `tcp-greet` replies `Recu: ` + the data; `tcp-time` replies
@@ -225,7 +228,21 @@ s.close()
                         title="Warning", severity="warning")
         else:
             self.notify(f"{session.name} started", timeout=3)
+        self.select_session(session.name)
         return session
+
+    def select_session(self, name: str, focus: bool = True) -> bool:
+        """Put the table's cursor on the server ``name`` (and the focus on the table): ``c`` then opens
+        its client."""
+        self._refresh_table()
+        table = self.query_one("#servers-table", DataTable)
+        try:
+            table.move_cursor(row=table.get_row_index(name))
+        except Exception:  # stopped meanwhile
+            return False
+        if focus:
+            table.focus()
+        return True
 
     def selected_session(self) -> Session | None:
         table = self.query_one("#servers-table", DataTable)
@@ -249,17 +266,27 @@ s.close()
 
     @on(Button.Pressed, "#server-client")
     def action_client_for_selected(self) -> None:
-        """Open the TCP or UDP client pane on the selected server."""
+        """Open the client that speaks the selected server's protocol, connected to it."""
         session = self.selected_session()
         if session is None or getattr(session, "port", None) is None:
             self.notify("start a server first, then select it in the table", severity="warning")
             return
-        pane_id = "udp-client" if session.proto == "udp" else "tcp-client"
+        pane_id = client_pane_for(session)
+        if pane_id is None:
+            self.notify(f"{session.name}: netlab has no client pane for {session.proto}; use a terminal",
+                        severity="warning")
+            return
         if pane_id not in self.netlab.pane_ids:
             self.notify(f"no {pane_id} tool for {session.name}", severity="warning")
             return
         host = str(getattr(session, "host", "127.0.0.1"))
-        self.netlab.show_pane(pane_id, host=_LOOPBACK_FOR.get(host, host), port=session.port)
+        host = _LOOPBACK_FOR.get(host, host)
+        pane = self.netlab.show_pane(pane_id, focus=False)
+        connect = getattr(pane, "connect_to", None)
+        if pane is None or not pane.is_attached or connect is None:
+            self.netlab.show_pane(pane_id, **client_prefill(pane_id, host, session))
+            return
+        connect(**client_prefill(pane_id, host, session))
 
     # -- table ---------------------------------------------------------------------------------------
     def _refresh_counters(self) -> None:
@@ -296,6 +323,21 @@ s.close()
                 table.move_cursor(row=table.get_row_index(selected))
             except Exception:  # the selected server is gone: the cursor stays where it was
                 pass
+
+
+def client_pane_for(session: Session) -> str | None:
+    """The pane that talks to ``session``: TCP and UDP servers their socket client, the HTTP servers
+    the HTTP client, the XML-RPC service the RPC client."""
+    if session.kind == "xmlrpc":
+        return "rpc"
+    return {"tcp": "tcp-client", "udp": "udp-client", "http": "http-client"}.get(session.proto)
+
+
+def client_prefill(pane_id: str, host: str, session: Session) -> dict[str, object]:
+    port = int(getattr(session, "port", 0) or 0)
+    if pane_id in ("http-client", "rpc"):
+        return {"url": f"http://{format_addr(host, port)}/"}
+    return {"host": host, "port": port}
 
 
 def _connections(session: Session) -> str:

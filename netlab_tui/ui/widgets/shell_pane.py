@@ -25,6 +25,7 @@ from netlab_tui.engine.shell.process import (
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 from .event_inbox import EventInbox
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
@@ -81,7 +82,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
     ShellPane #shell-env { width: 1fr; }
     ShellPane #shell-timeout { width: 12; }
     ShellPane #shell-status-row { height: auto; }
-    ShellPane #shell-status { height: 1; color: $text-muted; padding: 0 1; width: 1fr; }
+    ShellPane #shell-status { height: auto; max-height: 3; color: $text-muted; padding: 0 1; width: 1fr; }
     ShellPane #shell-status.-beside-select { height: 3; padding: 1 1 0 1; }
     ShellPane #shell-stage { width: 1fr; display: none; }
     ShellPane #shell-stage.-visible { display: block; }
@@ -100,7 +101,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="form"):
-            yield Input(placeholder="command, e.g. ls -l /  or  bc -q", id="shell-command")
+            yield HistoryInput(placeholder="command, e.g. ls -l /  or  bc -q", id="shell-command")
             yield Select(MODES, value="argv", allow_blank=False, id="shell-mode")
             yield Button("Run", id="shell-run", variant="primary")
             yield Button("Cancel", id="shell-cancel", variant="error", disabled=True)

@@ -19,6 +19,7 @@ from netlab_tui.engine.core.sessions import NetlabError
 from netlab_tui.engine.sockets.payload import encode, escape
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 
 MODES = [("text", "text"), ("hex", "hex"), ("JSON", "json")]
 LINE_ENDINGS = [("\\n", "lf"), ("\\r\\n", "crlf"), ("none", "none")]
@@ -39,7 +40,7 @@ Pane .options Checkbox { margin-left: 1; }
 Pane #p-mode { width: 10; }
 Pane #p-eol { width: 10; }
 Pane #p-transcript { height: 1fr; border: round $primary-darken-3; }
-Pane #p-status { height: 1; color: $text-muted; padding: 0 1; margin-top: 1; }
+Pane #p-status { width: 1fr; height: auto; max-height: 3; color: $text-muted; padding: 0 1; margin-top: 1; }
 Pane #p-preview { height: 1; color: $text-muted; padding: 0 1; }
 Pane #p-preview.error { color: $error; }
 """
@@ -95,8 +96,8 @@ class SocketClientPane(NetlabPane):
         yield Label(status, id=f"{p}-status")
         yield RichLog(id=f"{p}-transcript", wrap=True, markup=False, max_lines=5000, min_width=20)
         yield Static("", id=f"{p}-preview")
-        yield Input(placeholder=self.placeholder("text"), id=f"{p}-message", classes="payload-message",
-                    disabled=disabled)
+        yield HistoryInput(placeholder=self.placeholder("text"), id=f"{p}-message", classes="payload-message",
+                           disabled=disabled)
 
     def prefill_payload(self, values: dict[str, object]) -> None:
         """``mode`` (text/hex/json), ``eol`` (lf/crlf/none), ``escapes`` and ``message`` from a prefill."""

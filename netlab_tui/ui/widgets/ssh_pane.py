@@ -36,6 +36,7 @@ from netlab_tui.engine.ssh.client import (
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .history_input import HistoryInput
 from .event_inbox import EventInbox
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
@@ -132,7 +133,7 @@ rows that differ) followed by a diff of each host against the first.
     SshPane #ssh-known-hosts { width: 1fr; }
     SshPane #ssh-timeout { width: 12; }
     SshPane Checkbox { width: auto; border: none; padding: 1 1 0 1; }
-    SshPane #ssh-status { height: 1; color: $text-muted; padding: 0 1; }
+    SshPane #ssh-status { width: 1fr; height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
     SshPane #ssh-status.-danger { color: $error; text-style: bold; }
     SshPane #ssh-output { height: 1fr; min-height: 4; border: round $primary-darken-3; }
     """
@@ -153,7 +154,7 @@ rows that differ) followed by a diff of each host against the first.
             yield Input(placeholder="key file (optional)", id="ssh-key")
         with Horizontal(classes="form"):
             yield Input(placeholder="password/passphrase", id="ssh-password", password=True)
-            yield Input(placeholder="command, e.g. uname -a", id="ssh-command")
+            yield HistoryInput(placeholder="command, e.g. uname -a", id="ssh-command")
             yield Button("Run", id="ssh-run", variant="primary")
             yield Button("Cancel", id="ssh-cancel", variant="error", disabled=True)
         with Collapsible(title="Options: known hosts, timeout, agent", id="ssh-options"):

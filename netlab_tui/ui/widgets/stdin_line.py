@@ -17,6 +17,8 @@ from textual.widgets import Button, Input
 
 from netlab_tui.engine.core.sessions import NetlabError
 
+from .history_input import HistoryInput
+
 
 class StdinLine(Horizontal):
     DEFAULT_CSS = """
@@ -32,7 +34,8 @@ class StdinLine(Horizontal):
         self._session_source = sessions
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="stdin — Enter sends the line + \\n", id=f"{self._id_prefix}-stdin", disabled=True)
+        yield HistoryInput(placeholder="stdin — Enter sends the line + \\n", id=f"{self._id_prefix}-stdin",
+                           disabled=True)
         yield Button("EOF", id=f"{self._id_prefix}-eof", disabled=True)
 
     @property

@@ -3,6 +3,7 @@ returned it, a settable ``recv`` buffer size, half-close, reconnect and a raw HT
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from rich.text import Text
@@ -60,6 +61,7 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         super().__init__(**kwargs)
         self.client: TcpClient | None = None
         self.target: tuple[str, int] | None = None  # the last server connected to, for Reconnect
+        self._connecting = False  # connect_to() is under way: a send waits for it
         self.chunks_in = 0
 
     def compose(self) -> ComposeResult:
@@ -88,6 +90,18 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
             self.query_one("#tcp-bufsize", Input).value = str(values["bufsize"])
         self.prefill_payload(values)
 
+    def connect_to(self, host: str, port: int, **values: object) -> None:
+        """Connect to ``host:port`` — closing the connection to any other server — and put the cursor in
+        the message field (the Servers pane's ``c``)."""
+        self.prefill(host=host, port=port, **values)
+        # The message field takes the keys at once: what is typed (and sent) while the connection is
+        # being made is not lost in the Servers table — send() waits for the connection.
+        self._connecting = True
+        message = self.query_one("#tcp-message", Input)
+        message.disabled = False
+        message.focus()
+        self.connect(host, str(port))
+
     # -- connecting ----------------------------------------------------------------------------------
     @on(Button.Pressed, "#tcp-connect")
     @on(Input.Submitted, "#tcp-host, #tcp-port")
@@ -106,6 +120,12 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
 
     @work(exclusive=True, group="tcp-client", exit_on_error=False)
     async def connect(self, host: str, port_text: str) -> None:
+        try:
+            await self._connect(host, port_text)
+        finally:
+            self._connecting = False
+
+    async def _connect(self, host: str, port_text: str) -> None:
         if self.client is not None and self.client.running:
             await self.netlab.registry.stop(self.client)
             self._write(Text("disconnected", style="bold"))
@@ -118,6 +138,7 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         except NetlabError as exc:
             self._set_status(f"not connected — {exc}")
             self.notify(str(exc), title="Cannot connect", severity="error")
+            self._set_connected(False)
             return
         self.client = client
         self.target = (host, port)
@@ -207,6 +228,10 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
 
     @work(group="tcp-client-send", exit_on_error=False)
     async def send(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while self._connecting and loop.time() < deadline:  # typed right after `c` in Servers
+            await asyncio.sleep(0.02)
         if self.client is None or not self.client.running:
             self.notify("connect first", severity="warning")
             return

@@ -80,6 +80,24 @@ data, addr = s.recvfrom(65535)
                 self.query_one(f"#udp-{key}", Input).value = str(values[key])
         self.prefill_payload(values)
 
+    def connect_to(self, host: str, port: int, **values: object) -> None:
+        """Open a socket to ``host:port`` (closing one to another server) and put the cursor in the
+        message field (the Servers pane's ``c``)."""
+        self.prefill(host=host, port=port, **values)
+        self.open_socket(host, port)
+
+    @work(exclusive=True, group="udp-client", exit_on_error=False)
+    async def open_socket(self, host: str, port: int) -> None:
+        try:
+            client = await self._socket_for(host, port)
+        except NetlabError as exc:
+            self._write(Text(f"✗ {exc}", style="bold red"))
+            self.notify(str(exc), title="UDP", severity="error")
+            return
+        self._write(Text(f"socket {client.local} → {client.peer}: Enter sends the message as one datagram",
+                         style="bold"))
+        self.query_one("#udp-message", Input).focus()
+
     # -- sending -------------------------------------------------------------------------------------
     def payload(self) -> bytes:
         data = super().payload()
