@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "open",
     "lab",
     "web",
+    "topo",
 )
 
 
@@ -38,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    from .engine.core.place import place_from_environment
+
+    place_from_environment(dict(os.environ))  # inside `netlab topo exec`: events name the host
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

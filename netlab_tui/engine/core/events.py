@@ -16,7 +16,7 @@ from typing import Any
 PROTOS = ("tcp", "udp", "http", "rpc", "shell", "ssh", "scan", "fs", "lab", "netlab")
 DIRECTIONS = ("in", "out", None)
 CONTRACT_KEYS = (
-    "ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta",
+    "ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta", "host",
 )
 
 _conn_ids = itertools.count(1)
@@ -65,6 +65,7 @@ class TrafficEvent:
     meta: dict[str, Any] | None = None
     ts: float = field(default_factory=time.time)
     seq: int = 0  # position in the journal, assigned on publish
+    host: str | None = None  # the topology host it happened on (one shared str per host), None on this machine
 
     @property
     def size(self) -> int:
@@ -106,6 +107,7 @@ class TrafficEvent:
             "text": self.text,
             "hex": self.hex,
             "meta": self.meta,
+            "host": self.host,
         }
 
     def to_json(self) -> str:
@@ -131,6 +133,7 @@ class TrafficEvent:
             message=None if payload is not None else data.get("text"),
             meta=data.get("meta"),
             ts=float(data.get("ts") or time.time()),
+            host=data.get("host") if isinstance(data.get("host"), str) else None,
         )
 
 

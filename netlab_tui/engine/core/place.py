@@ -26,6 +26,22 @@ class Place(Protocol):
         """``argv`` rewritten to run inside this place's network namespace."""
 
 
+class InsideHost:
+    """The host this process already runs in (``netlab topo exec`` sets ``NETLAB_TOPO_HOST``): sockets and
+    commands need no rewriting, but events still name the host."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def socket(self, family: int, kind: int) -> socket.socket:
+        return socket.socket(family, kind)
+
+    def command(self, argv: Sequence[str]) -> list[str]:
+        return list(argv)
+
+
+HOST_ENV = "NETLAB_TOPO_HOST"
+
 current_place: contextvars.ContextVar[Place | None] = contextvars.ContextVar("netlab_place", default=None)
 
 
@@ -39,9 +55,16 @@ def on_place(place: Place | None) -> Iterator[None]:
         current_place.reset(token)
 
 
+def place_from_environment(environ: dict[str, str]) -> None:
+    """Inside ``netlab topo exec``: sessions of this process name the host their events happened on."""
+    name = environ.get(HOST_ENV)
+    if name:
+        current_place.set(InsideHost(name))
+
+
 def place_socket(place: Place | None, family: int, kind: int) -> socket.socket | None:
     """A non-blocking socket inside ``place``, or None on this machine (let asyncio open its own)."""
-    if place is None:
+    if place is None or isinstance(place, InsideHost):
         return None
     sock = place.socket(family, kind)
     sock.setblocking(False)
@@ -49,4 +72,5 @@ def place_socket(place: Place | None, family: int, kind: int) -> socket.socket |
 
 
 def place_command(place: Place | None, argv: Sequence[str]) -> list[str]:
+    """``argv`` rewritten to run on ``place`` (unchanged on this machine)."""
     return list(argv) if place is None else place.command(argv)

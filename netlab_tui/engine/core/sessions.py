@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from .events import TrafficEvent
 from .journal import Journal
+from .place import Place, current_place
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Session:
         self._done = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._context: contextvars.Context | None = None
+        # The host it runs on in a multi-host topology (engine.core.place), fixed when it is created.
+        self.place: Place | None = current_place.get()
+        self.host_name: str | None = self.place.name if self.place is not None else None
 
     # -- identity ------------------------------------------------------------------------------------
     def set_name(self, base: str) -> None:
@@ -144,6 +148,7 @@ class Session:
             payload=payload,
             message=message,
             meta=meta,
+            host=self.host_name,
         )
         stats = self.stats
         stats["events"] += 1

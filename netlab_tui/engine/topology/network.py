@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from netlab_tui.engine.core.place import HOST_ENV
 from netlab_tui.engine.core.sessions import NetlabError
 
 from . import netns, runs
@@ -41,7 +42,8 @@ class HostPlace:
         return netns.run_in(self.path, lambda: socket.socket(family, kind))
 
     def command(self, argv: Sequence[str]) -> list[str]:
-        return ["nsenter", f"--net={self.path}", "--", *argv]
+        # `env` names the host for a netlab run inside it (its events then carry `host`).
+        return ["nsenter", f"--net={self.path}", "--", "env", f"{HOST_ENV}={self.name}", *argv]
 
 
 class Network:
