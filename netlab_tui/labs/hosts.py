@@ -37,6 +37,8 @@ class LabHosts:
         for host in topology.hosts.values():
             variables[f"hosts.{host.name}.ip"] = host.ip
             variables[f"hosts.{host.name}.name"] = host.name
+            for interface in host.interfaces:  # {{ hosts.h1.back.ip }}: its address on segment "back"
+                variables[f"hosts.{host.name}.{interface.segment}.ip"] = interface.ip
         return variables
 
     def environment(self) -> dict[str, str]:

@@ -604,9 +604,12 @@ def _check_topology(lab: Lab, problems: _Problems) -> None:
     elif lab.segments:
         problems.add(lab.segments[0].line, "lab:segment without any lab:host")
     names = {h.name for h in lab.hosts}
+    owner = {ip.split("/")[0]: h.name for h in lab.hosts for ip in h.ip}
     for server in lab.all_servers():
-        if server.host in names:
+        if server.host in names:  # host = "h1": on h1, bound to its first address
             server.on = server.host
+        elif server.host in owner:  # host = "10.213.2.1": on the host that has this address
+            server.on = owner[server.host]
     for step in lab.steps:
         for spec in [*step.scripts, *step.actions, *step.solves]:
             if spec.on is not None and spec.on not in names:

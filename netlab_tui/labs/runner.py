@@ -177,7 +177,7 @@ class LabRunner:
             if isinstance(value, str) and dest in types:
                 value = types[dest](value)
             options[dest] = value
-        bind = self.variables[f"hosts.{spec.on}.ip"] if spec.on else spec.host
+        bind = self.variables[f"hosts.{spec.on}.ip"] if spec.on == spec.host else spec.host
         with on_place(self.hosts.place(spec.on)):  # host = "h1": in h1's namespace, on its address
             if spec.port_range is None:
                 session = kind.create(self.journal, host=bind, port=spec.port, **options)

@@ -36,6 +36,8 @@ def defined_variables(lab: Lab) -> set[str]:
     names.update(f"ports.{port}" for port in lab.ports)
     for host in lab.hosts:  # a multi-host lab: {{ hosts.h1.ip }}
         names.update(f"hosts.{host.name}.{attribute}" for attribute in ("ip", "name"))
+        segments = [s.name for s in lab.segments if host.name in s.hosts] or ["lan"]
+        names.update(f"hosts.{host.name}.{segment}.ip" for segment in segments)
     return names
 
 
