@@ -189,18 +189,66 @@ class Network:
 
     def counters(self) -> dict[tuple[str, str], tuple[int, int]]:
         """Bytes received and sent by each host on each segment: ``{(host, segment): (rx, tx)}``."""
-        from pyroute2 import IPRoute
-
         result = {}
         for name, host in self.topology.hosts.items():
-            def read() -> dict[str, tuple[int, int]]:
-                with IPRoute() as ipr:
-                    out = {}
-                    for link in ipr.get_links():
-                        stats = link.get("IFLA_STATS64") or {}
-                        out[link.get("IFLA_IFNAME")] = (int(stats.get("rx_bytes", 0)), int(stats.get("tx_bytes", 0)))
-                    return out
-            by_ifname = netns.run_in(self.hosts[name].path, read)
+            by_ifname = link_counters(self.hosts[name].path)
             for index, iface in enumerate(host.interfaces):
                 result[(name, iface.segment)] = by_ifname.get(self.host_ifname(index), (0, 0))
         return result
+
+
+def link_counters(path: str) -> dict[str, tuple[int, int]]:
+    """``{ifname: (rx_bytes, tx_bytes)}`` of every link in the namespace at ``path`` ({} once it is gone)."""
+    from pyroute2 import IPRoute
+
+    def read() -> dict[str, tuple[int, int]]:
+        with IPRoute() as ipr:
+            out = {}
+            for link in ipr.get_links():
+                stats = link.get("IFLA_STATS64") or {}
+                out[link.get("IFLA_IFNAME")] = (int(stats.get("rx_bytes", 0)), int(stats.get("tx_bytes", 0)))
+            return out
+
+    try:
+        return netns.run_in(path, read)
+    except OSError:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class LiveHost:
+    """A host of a running topology, as the faces list it (from the run records)."""
+
+    topology: str
+    name: str
+    path: str
+    addresses: tuple[str, ...]
+    segments: tuple[str, ...]
+    prefix: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.addresses[0].split('/')[0] if self.addresses else '?'}) · {self.topology}"
+
+    def place(self) -> HostPlace:
+        return HostPlace(self.name, self.path, self.addresses[0].split("/")[0] if self.addresses else "")
+
+    def interfaces(self) -> list[tuple[str, str, str]]:
+        """``(ifname, address, segment)`` of each of its links."""
+        return [(f"{self.prefix}-eth{i}", address, segment)
+                for i, (address, segment) in enumerate(zip(self.addresses, self.segments))]
+
+
+def live_hosts() -> list[LiveHost]:
+    """Every host of every running topology on this machine: this process's labs, `netlab topo up` …"""
+    hosts = []
+    for record in runs.read_records():
+        if not runs.is_live(record):
+            continue
+        described = (record.get("topology") or {}).get("hosts") or {}
+        for name, path in (record.get("hosts") or {}).items():
+            info = described.get(name) or {}
+            if isinstance(path, str) and os.path.exists(path):
+                hosts.append(LiveHost(record["name"], name, path, tuple(info.get("addresses") or ()),
+                                      tuple(info.get("segments") or ()), str(record.get("prefix", ""))))
+    return hosts

@@ -28,6 +28,7 @@ from .base import NetlabPane
 from .event_inbox import EventInbox
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
+from .host_select import HostSelect
 
 MODES = [("argv (no shell)", "argv"), ("shell: sh -c", "shell"), ("pipeline", "pipeline")]
 NOTES = {
@@ -99,6 +100,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
         self.shown_stage = 0
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield Input(placeholder="command, e.g. ls -l /  or  bc -q", id="shell-command")
             yield Select(MODES, value="argv", allow_blank=False, id="shell-mode")
