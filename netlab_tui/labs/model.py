@@ -105,6 +105,7 @@ class HostSpec:
     name: str
     ip: list[str]
     line: int = 0
+    ip_line: int = 0  # where ip = is set, for errors about the address
 
 
 @dataclass
@@ -114,6 +115,7 @@ class SegmentSpec:
     name: str
     hosts: list[str]
     line: int = 0
+    hosts_line: int = 0
 
 
 @dataclass

@@ -566,7 +566,7 @@ def _topology_block(lab: Lab, block: Block, problems: _Problems) -> None:
         if not ip:
             f.error("ip", "lab:host needs ip = \"10.213.7.1/24\" (an address with its prefix)")
         if f.ok and name is not None:
-            lab.hosts.append(HostSpec(name=name, ip=ip, line=block.line))
+            lab.hosts.append(HostSpec(name=name, ip=ip, line=block.line, ip_line=block.line_of("ip")))
     else:
         f = _Fields(block, problems, {"name", "hosts"})
         name = f.name("name", "lan")
@@ -574,14 +574,16 @@ def _topology_block(lab: Lab, block: Block, problems: _Problems) -> None:
         if not hosts:
             f.error("hosts", "lab:segment needs hosts = [\"h1\", \"h2\"]")
         if f.ok and name is not None:
-            lab.segments.append(SegmentSpec(name=name, hosts=hosts, line=block.line))
+            lab.segments.append(SegmentSpec(name=name, hosts=hosts, line=block.line,
+                                            hosts_line=block.line_of("hosts")))
 
 
 def _check_topology(lab: Lab, problems: _Problems) -> None:
     """The hosts and segments make a topology netlab can build; every host = / on = names one of them."""
     from netlab_tui.engine.topology.model import TopologyError, topology_from_dict
 
-    lines = {**{f"host:{h.name}": h.line for h in lab.hosts}, **{f"segment:{s.name}": s.line for s in lab.segments}}
+    lines = {**{f"host:{h.name}": h.ip_line or h.line for h in lab.hosts},
+             **{f"segment:{s.name}": s.hosts_line or s.line for s in lab.segments}}
     if lab.hosts:
         data = {"hosts": {h.name: {"ip": h.ip if len(h.ip) > 1 else h.ip[0]} for h in lab.hosts},
                 "segments": {s.name: {"hosts": s.hosts} for s in lab.segments}}
@@ -593,7 +595,7 @@ def _check_topology(lab: Lab, problems: _Problems) -> None:
 
         def line_of(needle: str) -> int:
             return lines.get(f"host:{needle}") or lines.get(f"segment:{needle}") or next(
-                (h.line for h in lab.hosts if needle in h.ip), lab.hosts[0].line)
+                (h.ip_line or h.line for h in lab.hosts if any(needle in ip for ip in h.ip)), lab.hosts[0].line)
 
         try:
             topology_from_dict(data, str(lab.path), line_of)

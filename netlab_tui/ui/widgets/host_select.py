@@ -93,3 +93,9 @@ class HostSelect(Horizontal):
         if pane is not None:
             # Set in the pane's own task: its handlers, and the workers they start, see it.
             pane.call_later(current_place.set, place)
+
+
+def choose_host(pane: NetlabPane | None, host: str | None) -> None:
+    """Set ``pane``'s "on host" selector (a lab action's ``on = "h2"``); None: this machine."""
+    for selector in pane.query(HostSelect) if pane is not None else ():
+        selector.choose(host)
