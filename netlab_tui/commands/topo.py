@@ -17,6 +17,7 @@ import sys
 from netlab_tui.engine.core.place import HOST_ENV
 from netlab_tui.engine.core.sessions import NetlabError
 from netlab_tui.engine.topology import runs
+from netlab_tui.engine.topology.capture import TopologyCapture
 from netlab_tui.engine.topology.model import load_topology
 from netlab_tui.engine.topology.network import Network, require_privileges
 
@@ -39,6 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     up.add_argument("file", help="the topology file (TOML)")
     up.add_argument("--name", help="the name `topo exec` uses (default: the file's name)")
     up.add_argument("--json", action="store_true", help="print the ready line as JSON: hosts and addresses")
+    up.add_argument("--pcap", metavar="FILE", help="record every frame crossing a link (once) to a pcap file; "
+                                                   "`netlab open FILE` shows it, flow graph included")
     up.set_defaults(handler=handle_up)
     ex = sub.add_parser("exec", help="run a command on a host of a running topology",
                         description="Run COMMAND inside HOST's network namespace; the exit status is the command's.")
@@ -76,8 +79,16 @@ def handle_up(args: argparse.Namespace) -> int:
 
     # Installed before the first namespace exists: a signal during the build still ends in a teardown.
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    capture = None
     try:
         network.up()
+        if args.pcap:
+            capture = TopologyCapture(network, args.pcap)
+            try:
+                capture.start()
+            except OSError as exc:
+                capture = None
+                raise NetlabError(f"cannot write {args.pcap}: {exc.strerror or exc}") from None
         if args.json:
             print(json.dumps({"status": "up", **network.describe()}), flush=True)
         else:
@@ -85,13 +96,15 @@ def handle_up(args: argparse.Namespace) -> int:
         while not stop:
             signal.pause()
     finally:
+        frames = capture.stop() if capture is not None else None
         network.down()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if args.json:
-        print(json.dumps({"status": "down", "name": network.name}), flush=True)
+        print(json.dumps({"status": "down", "name": network.name, "frames": frames}), flush=True)
     else:
-        print(f"topology {network.name} torn down", file=sys.stderr, flush=True)
+        recorded = f"; {frames} frames crossing links written to {args.pcap}" if frames is not None else ""
+        print(f"topology {network.name} torn down{recorded}", file=sys.stderr, flush=True)
     return 0
 
 

@@ -113,7 +113,7 @@ def test_exec_exit_status_is_the_commands(up):
     out = run_netlab("topo", "exec", topo.name, "h3", "--", "ip", "-o", "-4", "addr").stdout.decode()
     assert "10.213.8.3/24" in out and "10.213.8.1" not in out
     assert topo.stop(signal.SIGTERM) == 0
-    assert json.loads(topo.proc.stdout.readline()) == {"status": "down", "name": topo.name}
+    assert json.loads(topo.proc.stdout.readline()) == {"status": "down", "name": topo.name, "frames": None}
     assert leftovers(topo.prefix) == []
 
 
@@ -150,3 +150,31 @@ def test_bad_input_is_one_line(tmp_path):
     missing = run_netlab("topo", "exec", "no-such-topology", "h1", "--", "true")
     assert missing.returncode == 1 and "no running topology named 'no-such-topology'" in missing.stderr.decode()
     assert run_netlab("topo", "up", str(tmp_path / "nope.toml")).stderr.decode().startswith("netlab: cannot read")
+
+
+def test_the_segment_capture_records_each_frame_crossing_a_link_once(up, tmp_path):
+    from netlab_tui.engine.inspect.capture import read_pcap
+
+    pcap = tmp_path / "lan.pcap"
+    topo = up("--pcap", str(pcap))
+    server = subprocess.Popen(netlab_cmd("topo", "exec", topo.name, "h1", "--", *netlab_cmd(
+        "serve", "tcp-echo", "--host", "10.213.8.1", "--port", "0", "--json")), stdout=subprocess.PIPE, text=True)
+    try:
+        port = json.loads(server.stdout.readline())["local"].rsplit(":", 1)[1]
+        sent = run_netlab("topo", "exec", topo.name, "h2", "--", *netlab_cmd("send", "tcp", "10.213.8.1", port,
+                                                                            "across the link"))
+        assert sent.returncode == 0, sent.stderr
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=10)
+        server.stdout.close()
+    assert topo.stop() == 0
+    assert "frames crossing links written to" in topo.proc.stderr.read()
+    events = read_pcap(pcap)
+    data = [e for e in events if e.kind == "data" and e.payload and b"across the link" in e.payload]
+    # Sent by h2, echoed by h1: each crossed the link once, and is recorded once.
+    assert len(data) == 2, [(e.local, e.peer, e.payload) for e in data]
+    ends = {(e.local.rsplit(":", 1)[0], e.peer.rsplit(":", 1)[0]) for e in data}
+    assert ends <= {("10.213.8.2", "10.213.8.1"), ("10.213.8.1", "10.213.8.2")} and len(data) == 2
+    syns = [e for e in events if e.kind in ("connect", "accept") and "10.213.8.2" in (e.local or "") + (e.peer or "")]
+    assert syns, [(e.kind, e.local, e.peer) for e in events][:10]

@@ -58,6 +58,7 @@ class Network:
         self.prefix = ""
         self.hosts: dict[str, HostPlace] = {}
         self.segment_paths: dict[str, str] = {}
+        self.ports: dict[str, dict[str, str]] = {}  # segment → {port ifname in its namespace: host}
         self.running = False
 
     # -- names ------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ class Network:
                 seg_path = self.segment_paths[iface.segment]
                 port = f"{self.prefix}-p{port_numbers[iface.segment]}"
                 port_numbers[iface.segment] += 1
+                self.ports.setdefault(iface.segment, {})[port] = name
                 ifname = self.host_ifname(index)
 
                 def add_veth() -> None:
