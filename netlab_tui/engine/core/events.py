@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 PROTOS = ("tcp", "udp", "http", "rpc", "shell", "ssh", "scan", "fs", "lab", "netlab")
 DIRECTIONS = ("in", "out", None)
@@ -65,7 +65,9 @@ class TrafficEvent:
     meta: dict[str, Any] | None = None
     ts: float = field(default_factory=time.time)
     seq: int = 0  # position in the journal, assigned on publish
-    host: str | None = None  # the topology host it happened on (one shared str per host), None on this machine
+    # The topology host it happened on: None on this machine. A class attribute here, a slot only in
+    # HostEvent, so that the events of a single-machine run keep their size (the journal holds 200,000).
+    host: ClassVar[str | None] = None
 
     @property
     def size(self) -> int:
@@ -133,8 +135,21 @@ class TrafficEvent:
             message=None if payload is not None else data.get("text"),
             meta=data.get("meta"),
             ts=float(data.get("ts") or time.time()),
-            host=data.get("host") if isinstance(data.get("host"), str) else None,
+        ) if not isinstance(data.get("host"), str) else HostEvent(
+            str(data["source"]), str(data["proto"]), str(data["kind"]), data.get("direction"), data.get("local"),
+            data.get("peer"), data.get("conn"), payload, None if payload is not None else data.get("text"),
+            data.get("meta"), float(data.get("ts") or time.time()), host=data["host"],
         )
+
+
+class HostEvent(TrafficEvent):
+    """An event that happened on a host of a multi-host topology (``host`` = ``h1`` …)."""
+
+    __slots__ = ("host",)
+
+    def __init__(self, *args: Any, host: str, **kwargs: Any) -> None:
+        TrafficEvent.__init__(self, *args, **kwargs)
+        self.host = host
 
 
 # Control characters shown as Unicode control pictures (␊ for \n …), so one event stays on one line.

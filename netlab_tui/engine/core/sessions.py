@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .events import TrafficEvent
+from .events import HostEvent, TrafficEvent
 from .journal import Journal
 from .place import Place, current_place
 
@@ -137,7 +137,7 @@ class Session:
         meta: dict[str, Any] | None = None,
         proto: str | None = None,
     ) -> TrafficEvent:
-        event = TrafficEvent(
+        event = (TrafficEvent if self.host_name is None else self._hosted)(
             source=self.name,
             proto=proto or self.proto,
             kind=kind,
@@ -148,7 +148,6 @@ class Session:
             payload=payload,
             message=message,
             meta=meta,
-            host=self.host_name,
         )
         stats = self.stats
         stats["events"] += 1
@@ -158,6 +157,9 @@ class Session:
             elif direction == "out":
                 stats["bytes_out"] += len(payload)
         return self.journal.publish(event)
+
+    def _hosted(self, **fields: Any) -> TrafficEvent:
+        return HostEvent(host=self.host_name, **fields)
 
     def emit_threadsafe(self, kind: str, **fields: Any) -> None:
         """``emit`` from a worker thread (paramiko, nmap, watchdog)."""

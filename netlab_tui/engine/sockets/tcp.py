@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from netlab_tui.engine.core.events import TrafficEvent, format_addr, new_conn_id, sockaddr_str
+from netlab_tui.engine.core.events import HostEvent, TrafficEvent, format_addr, new_conn_id, sockaddr_str
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.netutil import (
     check_port,
@@ -138,8 +138,12 @@ class TcpServer(Session):
         stats = self.stats
         stats["events"] += 1
         stats["bytes_in" if direction == "in" else "bytes_out"] += len(payload)
-        self.journal.publish(TrafficEvent(self.name, "tcp", "data", direction, conn.local, conn.peer, conn.id, payload,
-                                          host=self.host_name))
+        if self.host_name is None:
+            self.journal.publish(TrafficEvent(self.name, "tcp", "data", direction, conn.local, conn.peer, conn.id,
+                                              payload))
+        else:
+            self.journal.publish(HostEvent(self.name, "tcp", "data", direction, conn.local, conn.peer, conn.id,
+                                           payload, host=self.host_name))
 
     # Idle connections are found by one periodic sweep per server rather than one timer per connection
     # re-armed on every chunk: on the per-message path a timer costs as much as journaling the chunk.
