@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
+import threading
 from typing import Any
 
 from netlab_tui.engine.core.place import Place
@@ -20,6 +22,7 @@ class LabHosts:
     def __init__(self, lab: Lab) -> None:
         self.lab = lab
         self.network: Network | None = None
+        self._previous_sigterm = None
 
     @property
     def wanted(self) -> bool:
@@ -32,6 +35,7 @@ class LabHosts:
         topology = topology_from_dict(data, str(self.lab.path))
         name = f"lab-{self.lab.id[:20]}-{os.getpid()}"
         self.network = Network(topology, name, source=str(self.lab.path))
+        self._catch_sigterm()
         await asyncio.to_thread(self.network.up)
         variables: dict[str, Any] = {}
         for host in topology.hosts.values():
@@ -58,3 +62,18 @@ class LabHosts:
         if self.network is not None:
             network, self.network = self.network, None
             await asyncio.to_thread(network.down)
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+    def _catch_sigterm(self) -> None:
+        """SIGTERM, when nothing else handles it, ends the program like Ctrl+C: the ``finally`` blocks
+        that stop the lab run, and the hosts are torn down instead of left behind."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

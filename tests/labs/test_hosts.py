@@ -103,3 +103,27 @@ async def test_a_multi_host_lab_builds_its_hosts_and_leaves_nothing(journal, reg
         await runner.stop()
     assert leftovers(prefix) == []
     assert machine_state() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_REASON)
+def test_sigterm_during_a_multi_host_solve_tears_the_hosts_down():
+    import signal
+    import subprocess
+    import time
+
+    from netlab_tui.engine.topology import runs
+    from tests.conftest import netlab_cmd
+
+    before = machine_state()
+    proc = subprocess.Popen(netlab_cmd("lab", "solve", "multi-host-roles"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while (record := runs.find(f"lab-multi-host-roles-{proc.pid}")) is None or not leftovers(record["prefix"]):
+        assert time.monotonic() < deadline and proc.poll() is None, "the lab's hosts never came up"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    proc.stderr.close()
+    assert leftovers(record["prefix"]) == []
+    assert machine_state() == before

@@ -6,6 +6,7 @@ their commands on h1."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import socket
@@ -94,6 +95,7 @@ class Network:
         self.segment_paths = {name: netns.path_of(f"{self.prefix}-seg-{name}") for name in self.topology.segments}
         # The record comes first: a run killed half-way through is still found by `netlab topo clean`.
         runs.write_record(self.record())
+        atexit.register(self.down)  # a crash that ends the interpreter still tears it down
         try:
             self._build()
         except BaseException as exc:
@@ -152,6 +154,7 @@ class Network:
         if self.prefix:
             runs.tear_down_namespaces([p for p in self.namespaces() if os.path.exists(p)])
             runs.remove_record(self.name)
+        atexit.unregister(self.down)
         self.running = False
 
     def __enter__(self) -> "Network":
