@@ -12,7 +12,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from pyroute2 import netns as _netns
+
+def _netns():
+    """pyroute2's netns module, imported on first use: pyroute2 takes a quarter of a second to import,
+    and every `netlab` command and the TUI's panes import this module."""
+    from pyroute2 import netns
+
+    return netns
 
 NETNS_DIR = "/run/netns"
 T = TypeVar("T")
@@ -25,7 +31,7 @@ def path_of(name: str) -> str:
 def create(name: str) -> str:
     """Create the namespace ``name`` (bind-mounted at /run/netns/NAME) with ``lo`` up; its path."""
     path = path_of(name)
-    _netns.create(path)
+    _netns().create(path)
     from pyroute2 import IPRoute  # imported late: pyroute2's IPRoute is heavy
 
     def lo_up() -> None:
@@ -39,7 +45,7 @@ def create(name: str) -> str:
 def remove(name_or_path: str) -> None:
     path = name_or_path if "/" in name_or_path else path_of(name_or_path)
     try:
-        _netns.remove(path)
+        _netns().remove(path)
     except FileNotFoundError:
         pass
 
@@ -60,7 +66,7 @@ def run_in(path: str, fn: Callable[[], T]) -> T:
         try:
             fd = os.open(path, os.O_RDONLY)
             try:
-                _netns.setns(fd, flags=0)
+                _netns().setns(fd, flags=0)
             finally:
                 os.close(fd)
             result["value"] = fn()
