@@ -16,7 +16,7 @@ import sys
 
 from netlab_tui.engine.core.place import HOST_ENV
 from netlab_tui.engine.core.sessions import NetlabError
-from netlab_tui.engine.topology import runs
+from netlab_tui.engine.topology import runs, userns
 from netlab_tui.engine.topology.capture import TopologyCapture
 from netlab_tui.engine.topology.model import load_topology
 from netlab_tui.engine.topology.network import Network, require_privileges
@@ -71,7 +71,18 @@ def ready_line(network: Network) -> str:
 
 def handle_up(args: argparse.Namespace) -> int:
     topology = load_topology(args.file)
-    network = Network(topology, args.name or default_name(args.file), source=os.path.abspath(args.file))
+    name = args.name or default_name(args.file)
+    if os.geteuid() != 0:  # without root: again, inside user+net+mount namespaces of our own
+        reason = userns.unavailable()
+        if reason is not None:
+            raise NetlabError(f"multi-host topologies need root, or unprivileged user namespaces: {reason}")
+        argv = ["topo", "up", os.path.abspath(args.file), "--name", name]
+        argv += ["--json"] if args.json else []
+        argv += ["--pcap", os.path.abspath(args.pcap)] if args.pcap else []
+        userns.reexec(argv)
+    if userns.inside():
+        userns.private_run(name)
+    network = Network(topology, name, source=os.path.abspath(args.file))
     stop: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -98,6 +109,8 @@ def handle_up(args: argparse.Namespace) -> int:
     finally:
         frames = capture.stop() if capture is not None else None
         network.down()
+        if userns.inside():
+            userns.forget(name)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if args.json:
@@ -121,6 +134,11 @@ def handle_exec(args: argparse.Namespace) -> int:
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not argv:
         raise NetlabError("no command given: netlab topo exec NAME HOST -- COMMAND...")
+    if os.geteuid() != 0:  # an unprivileged run of this user: join its namespaces, then exec there
+        run = next((p for p in userns.pointers() if p.get("name") == args.name), None)
+        if run is None:
+            raise NetlabError(f"no running topology named {args.name!r} of yours (start one with `netlab topo up FILE`)")
+        userns.join(run["pid"], ["topo", "exec", args.name, args.host, "--", *argv])
     require_privileges()
     record = live_record(args.name)
     path = (record.get("hosts") or {}).get(args.host)
@@ -153,6 +171,15 @@ def handle_exec(args: argparse.Namespace) -> int:
 
 
 def handle_list(args: argparse.Namespace) -> int:
+    if os.geteuid() != 0:
+        mine = userns.pointers()
+        for run in mine:
+            print(json.dumps({"name": run["name"], "pid": run["pid"], "live": True, "unprivileged": True})
+                  if args.json else f"{run['name']:<20} pid {run['pid']}  up (unprivileged: `netlab topo exec "
+                                    f"{run['name']} HOST -- COMMAND`)")
+        if not mine and not args.json:
+            print("no topology of yours running")
+        return 0
     records = runs.read_records()
     if args.json:
         for record in records:
@@ -175,7 +202,10 @@ def handle_list(args: argparse.Namespace) -> int:
 
 
 def handle_clean(args: argparse.Namespace) -> int:
-    require_privileges()
+    if os.geteuid() != 0:
+        print("nothing to clean: an unprivileged topology's namespaces end with its process "
+              "(root's dead runs need `sudo netlab topo clean`)")
+        return 0
     removed = runs.clean()
     if not (removed["runs"] or removed["namespaces"] or removed["processes"]):
         print("nothing to clean")

@@ -178,3 +178,39 @@ def test_the_segment_capture_records_each_frame_crossing_a_link_once(up, tmp_pat
     assert ends <= {("10.213.8.2", "10.213.8.1"), ("10.213.8.1", "10.213.8.2")} and len(data) == 2
     syns = [e for e in events if e.kind in ("connect", "accept") and "10.213.8.2" in (e.local or "") + (e.peer or "")]
     assert syns, [(e.kind, e.local, e.peer) for e in events][:10]
+
+
+def test_inside_private_user_namespaces_a_topology_needs_no_root_of_the_machine(topo_file):
+    """What `netlab topo up` does without root: it re-runs itself under `unshare --user --map-root-user
+    --net --mount`, mounts a private /run, and `topo exec` joins it with nsenter. (Run here by root, with
+    the same namespaces an unprivileged user gets.)"""
+    import shutil
+
+    from netlab_tui.engine.topology import userns
+
+    if userns.unavailable() is not None or shutil.which("nsenter") is None:
+        pytest.skip(f"unprivileged namespaces unavailable: {userns.unavailable()}")
+    before = machine_state()
+    name = f"u{os.getpid()}"
+    env = {**os.environ, userns.ENV: "1", "NETLAB_TOPO_UID": str(os.getuid())}
+    proc = subprocess.Popen(["unshare", "--user", "--map-root-user", "--net", "--mount", "--propagation", "private",
+                             "--", *netlab_cmd("topo", "up", str(topo_file), "--name", name)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().startswith(f"topology {name} up: h1 10.213.8.1/24")
+        pointer = os.path.join(userns.pointer_dir(), f"{name}.json")
+        pid = json.load(open(pointer))["pid"]
+        assert runs.find(name) is None  # its record and namespaces live in its private /run, not the machine's
+        joined = subprocess.run(["nsenter", "-t", str(pid), "--user", "--mount", "--net", "--preserve-credentials",
+                                 "--", *netlab_cmd("topo", "exec", name, "h3", "--", "sh", "-c",
+                                                   "ip -o -4 addr; exit 6")],
+                                capture_output=True, text=True, env=env, timeout=30)
+        assert joined.returncode == 6 and "10.213.8.3/24" in joined.stdout, joined.stderr
+        assert machine_state() == before
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    assert not os.path.exists(pointer)
+    assert machine_state() == before
