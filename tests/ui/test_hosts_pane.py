@@ -89,3 +89,43 @@ async def test_the_selector_stays_hidden_without_a_topology():
         if not selector.hosts:  # (another run's topology may be live on this machine)
             assert not selector.display
             assert pane.query_one(Select, ).value is not None
+
+
+async def test_a_lab_action_on_h2_opens_its_pane_on_h2(tmp_path, monkeypatch):
+    """The multi-host roles lab in the TUI: its action (on = "h2") opens the TCP client with h2 chosen;
+    connecting from there makes h2 the roles server's primary; closing the lab removes its hosts."""
+    from textual.widgets import Button
+
+    from netlab_tui.ui.widgets.lab_panel import LabPanel
+
+    monkeypatch.setenv("NETLAB_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("NETLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NETLAB_LANG", "en")
+    app = NetlabApp()
+    async with app.run_test(size=(140, 42)) as pilot:
+        await pilot.pause()
+        app.show_pane("labs")
+        await pilot.pause()
+        table = app.query_one("#labs-table", DataTable)
+        table.move_cursor(row=table.get_row_index("multi-host-roles"))
+        await pilot.pause()
+        await pilot.click("#labs-start")
+        await wait_for(pilot, lambda: app.query(LabPanel) and app.query_one(LabPanel).runner.started, what="lab start")
+        panel = app.query_one(LabPanel)
+        runner = panel.runner
+        prefix = runner.hosts.network.prefix
+        await wait_for(pilot, lambda: panel._step_shown == 0 and app.query("#lab-action-0"), what="step shown")
+        app.query_one("#lab-action-0", Button).press()
+        await wait_for(pilot, lambda: app.query_one("#panes").current == "tcp-client", what="tcp client")
+        selector = app.query_one(TcpClientPane).query_one(HostSelect)
+        await wait_for(pilot, lambda: selector.place is not None and selector.place.name == "h2", what="on h2")
+        assert app.query_one("#tcp-host", Input).value == "10.213.4.1"
+        app.query_one("#tcp-connect", Button).press()
+        await wait_for(pilot, lambda: any(e.kind == "data" and e.direction == "out" and e.payload == b"primary\n"
+                                          and (e.peer or "").startswith("10.213.4.2:") for e in app.journal),
+                       what="h2 told primary")
+        await pilot.click("#lab-close")
+        await wait_for(pilot, lambda: not app.query(LabPanel), what="lab closed")
+        await wait_for(pilot, lambda: leftovers(prefix) == [], what="hosts removed")
+        await wait_for(pilot, lambda: selector.place is None or selector.refresh_hosts(force=True) or
+                       selector.place is None, what="selector back to this machine")
