@@ -8,7 +8,6 @@ import subprocess
 
 from netlab_tui.engine.topology import netns, runs
 
-needs_root = "os.geteuid() != 0"
 ROOT_REASON = "network namespaces need root (CI runs as root)"
 
 
