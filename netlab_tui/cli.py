@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "web",
     "classroom",
+    "topo",
 )
 
 
@@ -40,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    from .engine.core.place import place_from_environment
+
+    place_from_environment(dict(os.environ))  # inside `netlab topo exec`: events name the host
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -91,4 +91,6 @@ def missing_requirements(lab: Lab) -> list[str]:
         program = REQUIREMENTS.get(requirement, requirement)
         if shutil.which(program) is None and not (program == "sshd" and Path("/usr/sbin/sshd").exists()):
             missing.append(requirement)
+    if lab.hosts and os.geteuid() != 0:  # a multi-host lab builds network namespaces
+        missing.append("root (hosts are network namespaces)")
     return missing

@@ -49,6 +49,7 @@ class ServerSpec:
     options: dict[str, Any] = field(default_factory=dict)
     port_range: tuple[int, int] | None = None  # port = "40000-40999": a free port drawn at random from it
     line: int = 0
+    on: str | None = None  # the topology host it runs on (host = "h1" names a lab:host), bound to its address
 
 
 @dataclass
@@ -70,6 +71,7 @@ class ScriptSpec:
     listen: str | None = None  # a port (template) the script serves on
     background: bool = False  # keeps running while the step is current (always true with listen)
     line: int = 0
+    on: str | None = None  # on = "h2": runs on that topology host
 
 
 @dataclass
@@ -82,6 +84,7 @@ class ActionSpec:
     command: list[str] = field(default_factory=list)
     solve: bool = True  # `netlab lab solve` runs the command to play the learner's part
     line: int = 0
+    on: str | None = None  # on = "h2": runs on that topology host
 
 
 @dataclass
@@ -92,6 +95,27 @@ class SolveSpec:
     timeout: float = 20.0
     stdin: str | None = None
     line: int = 0
+    on: str | None = None  # on = "h2": runs on that topology host
+
+
+@dataclass
+class HostSpec:
+    """A host of the lab's topology (``lab:host``): a network namespace with this address."""
+
+    name: str
+    ip: list[str]
+    line: int = 0
+    ip_line: int = 0  # where ip = is set, for errors about the address
+
+
+@dataclass
+class SegmentSpec:
+    """One L2 link joining hosts (``lab:segment``): a bridge in a namespace of its own."""
+
+    name: str
+    hosts: list[str]
+    line: int = 0
+    hosts_line: int = 0
 
 
 @dataclass
@@ -179,6 +203,8 @@ class Lab:
     lang: str = "en"
     languages: list[str] = field(default_factory=lambda: ["en"])
     order: int = 100  # position in the course
+    hosts: list[HostSpec] = field(default_factory=list)  # a multi-host lab's topology (lab:host blocks)
+    segments: list[SegmentSpec] = field(default_factory=list)
 
     @property
     def directory(self) -> Path:

@@ -52,11 +52,13 @@ from .model import (
     ActionSpec,
     CheckSpec,
     HintSpec,
+    HostSpec,
     Lab,
     LabFileError,
     Problem,
     QuestionSpec,
     ScriptSpec,
+    SegmentSpec,
     ServerSpec,
     SolveSpec,
     Step,
@@ -65,7 +67,7 @@ from .model import (
 
 FRONT_MATTER = "+++"
 BLOCK_PREFIX = "lab:"
-BLOCK_KINDS = ("server", "script", "action", "solve", "hint", "question", "check", "wrong")
+BLOCK_KINDS = ("server", "script", "action", "solve", "hint", "question", "check", "wrong", "host", "segment")
 NAME = re.compile(r"[a-z][a-z0-9_-]*")
 LAB_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 STEP_ID = re.compile(r"\s*\{#([A-Za-z0-9][\w-]*)\}\s*$")
@@ -286,7 +288,7 @@ class _Fields:
 
 
 def _server(block: Block, problems: _Problems) -> ServerSpec | None:
-    f = _Fields(block, problems, {"name", "kind", "host", "port", "options"})
+    f = _Fields(block, problems, {"name", "kind", "host", "port", "options"})  # host: an address or a lab:host
     name = f.name("name", required=True)
     kind = f.string("kind", required=True)
     host = f.string("host", "127.0.0.1")
@@ -309,7 +311,7 @@ def _server(block: Block, problems: _Problems) -> ServerSpec | None:
 
 def _script(block: Block, problems: _Problems) -> ScriptSpec | None:
     f = _Fields(block, problems, {"name", "file", "args", "stdin", "timeout", "env", "interpreter", "listen",
-                                  "background"})
+                                  "background", "on"})
     file = f.string("file", required=True)
     default_name = re.sub(r"[^a-z0-9_-]+", "-", Path(file).stem.lower()).strip("-") or "script" if file else None
     name = f.name("name", default_name)
@@ -329,11 +331,11 @@ def _script(block: Block, problems: _Problems) -> ScriptSpec | None:
     return ScriptSpec(name=name, file=file, args=args, stdin=stdin, timeout=timeout,
                       env={str(k): str(v) for k, v in env.items()}, interpreter=interpreter,
                       listen=str(listen) if listen is not None else None,
-                      background=background or listen is not None, line=block.line)
+                      background=background or listen is not None, line=block.line, on=f.name("on"))
 
 
 def _action(block: Block, problems: _Problems) -> ActionSpec | None:
-    f = _Fields(block, problems, {"label", "pane", "fill", "command", "solve"})
+    f = _Fields(block, problems, {"label", "pane", "fill", "command", "solve", "on"})
     label = f.string("label", required=True)
     pane = f.string("pane")
     fill = f.table("fill")
@@ -345,11 +347,12 @@ def _action(block: Block, problems: _Problems) -> ActionSpec | None:
         f.error("fill", "fill needs a pane")
     if not f.ok or label is None:
         return None
-    return ActionSpec(label=label, pane=pane, fill=fill, command=command, solve=solve, line=block.line)
+    return ActionSpec(label=label, pane=pane, fill=fill, command=command, solve=solve, line=block.line,
+                      on=f.name("on"))
 
 
 def _solve(block: Block, problems: _Problems) -> SolveSpec | None:
-    f = _Fields(block, problems, {"command", "timeout", "stdin"})
+    f = _Fields(block, problems, {"command", "timeout", "stdin", "on"})
     command = f.strings("command")
     timeout = f.number("timeout", 20.0, minimum=0.1, maximum=600)
     stdin = f.string("stdin")
@@ -357,7 +360,7 @@ def _solve(block: Block, problems: _Problems) -> SolveSpec | None:
         f.error("command", "lab:solve needs command = [\"netlab\", ...] (or another program)")
     if not f.ok:
         return None
-    return SolveSpec(command=command, timeout=timeout, stdin=stdin, line=block.line)
+    return SolveSpec(command=command, timeout=timeout, stdin=stdin, line=block.line, on=f.name("on"))
 
 
 def _question(block: Block, problems: _Problems, number: int) -> QuestionSpec | None:
@@ -554,6 +557,8 @@ def _parse(path: Path) -> tuple[Lab | None, list[Problem]]:
         if block.kind == "server":
             if (server := _server(block, problems)) is not None:
                 lab.servers.append(server)
+        elif block.kind in ("host", "segment"):
+            _topology_block(lab, block, problems)
         else:
             problems.add(block.line, f"lab:{block.kind} must be inside a step (after a ## heading)")
     if not steps:
@@ -595,13 +600,80 @@ def _parse(path: Path) -> tuple[Lab | None, list[Problem]]:
             elif block.kind == "check":
                 if (check := _check(block, problems)) is not None:
                     step.checks.append(check)
+            elif block.kind in ("host", "segment"):
+                problems.add(block.line, f"lab:{block.kind} belongs before the first step (with the lab's servers)")
         lab.steps.append(step)
     names: dict[str, int] = {}
     for server in lab.all_servers():
         if server.name in names:
             problems.add(server.line, f"server name {server.name!r} is already used at line {names[server.name]}")
         names.setdefault(server.name, server.line)
+    _check_topology(lab, problems)
     return lab, problems.items
+
+
+# -- multi-host labs: lab:host / lab:segment, host = "h1" on servers, on = "h2" on scripts and actions ------
+
+def _topology_block(lab: Lab, block: Block, problems: _Problems) -> None:
+    if block.kind == "host":
+        f = _Fields(block, problems, {"name", "ip"})
+        name = f.name("name", required=True)
+        ip = f.strings("ip")
+        if not ip:
+            f.error("ip", "lab:host needs ip = \"10.213.7.1/24\" (an address with its prefix)")
+        if f.ok and name is not None:
+            lab.hosts.append(HostSpec(name=name, ip=ip, line=block.line, ip_line=block.line_of("ip")))
+    else:
+        f = _Fields(block, problems, {"name", "hosts"})
+        name = f.name("name", "lan")
+        hosts = f.strings("hosts")
+        if not hosts:
+            f.error("hosts", "lab:segment needs hosts = [\"h1\", \"h2\"]")
+        if f.ok and name is not None:
+            lab.segments.append(SegmentSpec(name=name, hosts=hosts, line=block.line,
+                                            hosts_line=block.line_of("hosts")))
+
+
+def _check_topology(lab: Lab, problems: _Problems) -> None:
+    """The hosts and segments make a topology netlab can build; every host = / on = names one of them."""
+    from netlab_tui.engine.topology.model import TopologyError, topology_from_dict
+
+    lines = {**{f"host:{h.name}": h.ip_line or h.line for h in lab.hosts},
+             **{f"segment:{s.name}": s.hosts_line or s.line for s in lab.segments}}
+    if lab.hosts:
+        data = {"hosts": {h.name: {"ip": h.ip if len(h.ip) > 1 else h.ip[0]} for h in lab.hosts},
+                "segments": {s.name: {"hosts": s.hosts} for s in lab.segments}}
+        for spec in [*lab.hosts, *lab.segments]:
+            same = [o for o in (lab.hosts if isinstance(spec, HostSpec) else lab.segments) if o.name == spec.name]
+            if same[0] is not spec:
+                problems.add(spec.line, f"{'host' if isinstance(spec, HostSpec) else 'segment'} name {spec.name!r} "
+                                        f"is already used at line {same[0].line}")
+
+        def line_of(needle: str) -> int:
+            return lines.get(f"host:{needle}") or lines.get(f"segment:{needle}") or next(
+                (h.ip_line or h.line for h in lab.hosts if any(needle in ip for ip in h.ip)), lab.hosts[0].line)
+
+        try:
+            topology_from_dict(data, str(lab.path), line_of)
+        except TopologyError as exc:
+            where, _, message = str(exc).partition(": ")
+            problems.add(int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[-1].isdigit() else lab.hosts[0].line,
+                         message)
+    elif lab.segments:
+        problems.add(lab.segments[0].line, "lab:segment without any lab:host")
+    names = {h.name for h in lab.hosts}
+    owner = {ip.split("/")[0]: h.name for h in lab.hosts for ip in h.ip}
+    for server in lab.all_servers():
+        if server.host in names:  # host = "h1": on h1, bound to its first address
+            server.on = server.host
+        elif server.host in owner:  # host = "10.213.2.1": on the host that has this address
+            server.on = owner[server.host]
+    for step in lab.steps:
+        for spec in [*step.scripts, *step.actions, *step.solves]:
+            if spec.on is not None and spec.on not in names:
+                problems.add(spec.line, f"on = {spec.on!r} names no host of this lab"
+                                        + (f" (hosts: {', '.join(sorted(names))})" if names else
+                                           " (declare hosts with lab:host blocks)"))
 
 
 def apply_translation(lab: Lab, path: Path) -> list[Problem]:

@@ -29,9 +29,11 @@ from typing import Any
 from netlab_tui.engine.core.catalog import server_kinds
 from netlab_tui.engine.core.events import TrafficEvent, format_addr
 from netlab_tui.engine.core.journal import Journal, Subscription
+from netlab_tui.engine.core.place import on_place, place_command
 from netlab_tui.engine.core.sessions import NetlabError, Session, SessionRegistry
 
 from .checks import CheckContext, MatchIndex, Outcome, ProbeCondition, ScriptResult, shorten
+from .hosts import LabHosts
 from .model import HintSpec, Lab, QuestionSpec, ScriptSpec, Step
 from .probe import run_probe
 from .progress import ProgressStore
@@ -131,6 +133,7 @@ class LabRunner:
         self._passed_now = False  # this visit of the step passed (sticky until the step changes)
         self._rundir: Path | None = None
         self._evaluate_cost = 0.0  # seconds the last evaluation took
+        self.hosts = LabHosts(lab)  # a multi-host lab's topology (empty otherwise)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self, step: int | str | None = None, *, run: bool = True, enter: bool = True) -> None:
@@ -147,6 +150,9 @@ class LabRunner:
             self.variables.set(f"ports.{port_name}", port)
             self.env[f"NETLAB_PORT_{_env_name(port_name)}"] = str(port)
         try:
+            if self.hosts.wanted:
+                self.variables.update(await self.hosts.up())
+                self.env.update(self.hosts.environment())
             for spec in self.lab.all_servers():
                 await self._start_server(spec)
         except BaseException:
@@ -177,14 +183,16 @@ class LabRunner:
             if isinstance(value, str) and dest in types:
                 value = types[dest](value)
             options[dest] = value
-        if spec.port_range is None:
-            session = kind.create(self.journal, host=spec.host, port=spec.port, **options)
-            await self.registry.start(session)
-        else:
-            session = await self._start_in_range(kind, spec, options)
+        bind = self.variables[f"hosts.{spec.on}.ip"] if spec.on == spec.host else spec.host
+        with on_place(self.hosts.place(spec.on)):  # host = "h1": in h1's namespace, on its address
+            if spec.port_range is None:
+                session = kind.create(self.journal, host=bind, port=spec.port, **options)
+                await self.registry.start(session)
+            else:
+                session = await self._start_in_range(kind, spec, options, bind)
         self.servers[spec.name] = session
         port = getattr(session, "port", spec.port)
-        host = spec.host
+        host = bind
         address = format_addr(host, port)
         self.variables.update({f"{spec.name}.host": host, f"{spec.name}.port": port,
                                f"{spec.name}.address": address, f"{spec.name}.url": f"http://{address}",
@@ -192,12 +200,12 @@ class LabRunner:
         self.env[f"NETLAB_{_env_name(spec.name)}_HOST"] = host
         self.env[f"NETLAB_{_env_name(spec.name)}_PORT"] = str(port)
 
-    async def _start_in_range(self, kind, spec, options: dict[str, Any]) -> Session:
+    async def _start_in_range(self, kind, spec, options: dict[str, Any], bind: str) -> Session:
         """A server on a random free port of ``spec.port_range`` (the port-scanning lab hides servers)."""
         low, high = spec.port_range
         candidates = random.sample(range(low, high + 1), min(64, high - low + 1))
         for port in candidates:
-            session = kind.create(self.journal, host=spec.host, port=port, **options)
+            session = kind.create(self.journal, host=bind, port=port, **options)
             try:
                 await self.registry.start(session)
             except NetlabError:
@@ -240,6 +248,7 @@ class LabRunner:
             self.session.emit("info", message=f"lab {self.lab.id} stopped", meta={"lab": self.lab.id})
         await self.session.stop()
         self.started = False
+        await self.hosts.down()  # after the servers and scripts: the hosts' processes go with it
         if self._rundir is not None:
             shutil.rmtree(self._rundir, ignore_errors=True)
             self._rundir = None
@@ -476,7 +485,8 @@ class LabRunner:
         return self.status
 
     async def _start_background(self, spec: ScriptSpec) -> None:
-        run = ScriptRun(self.journal, spec, self.workspace.path, self.variables, self.env)
+        with on_place(self.hosts.place(spec.on)):
+            run = ScriptRun(self.journal, spec, self.workspace.path, self.variables, self.env)
         self._scripts[spec.name] = run
         self._results[spec.name] = run.result
         try:
@@ -502,7 +512,8 @@ class LabRunner:
         await run.wait_listening("127.0.0.1", port, min(LISTEN_TIMEOUT, spec.timeout))
 
     async def _run_foreground(self, spec: ScriptSpec) -> ScriptResult:
-        run = ScriptRun(self.journal, spec, self.workspace.path, self.variables, self.env)
+        with on_place(self.hosts.place(spec.on)):
+            run = ScriptRun(self.journal, spec, self.workspace.path, self.variables, self.env)
         self._scripts[spec.name] = run
         self._results[spec.name] = run.result
         try:
@@ -671,9 +682,9 @@ class LabRunner:
                 await self._start_background(spec)
         for action in step.actions:
             if action.solve and action.command:
-                await self._run_command(action.command, 20.0, None, f"action {action.label!r}")
+                await self._run_command(action.command, 20.0, None, f"action {action.label!r}", on=action.on)
         for solve in step.solves:
-            await self._run_command(solve.command, solve.timeout, solve.stdin, "solve command")
+            await self._run_command(solve.command, solve.timeout, solve.stdin, "solve command", on=solve.on)
         for spec in step.scripts:
             if not spec.background:
                 await self._run_foreground(spec)
@@ -689,10 +700,12 @@ class LabRunner:
         await self._stop_scripts()
         return verdict
 
-    async def _run_command(self, argv: list[str], timeout: float, stdin: str | None, what: str) -> None:
+    async def _run_command(self, argv: list[str], timeout: float, stdin: str | None, what: str,
+                           on: str | None = None) -> None:
         command = [self.render(a) for a in argv]
         if command[0] == "netlab":
             command = [sys.executable, "-m", "netlab_tui", *command[1:]]
+        command = place_command(self.hosts.place(on), command)  # on = "h2": in h2's namespace
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         self.session.emit("info", message=f"{what}: {shlex.join(self.render(a) for a in argv)}",
                           meta={"lab": self.lab.id, "step": self.step.id, "command": command})

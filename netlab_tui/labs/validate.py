@@ -34,6 +34,10 @@ def defined_variables(lab: Lab) -> set[str]:
     for server in lab.all_servers():
         names.update(server_variable_names(server.name))
     names.update(f"ports.{port}" for port in lab.ports)
+    for host in lab.hosts:  # a multi-host lab: {{ hosts.h1.ip }}
+        names.update(f"hosts.{host.name}.{attribute}" for attribute in ("ip", "name"))
+        segments = [s.name for s in lab.segments if host.name in s.hosts] or ["lan"]
+        names.update(f"hosts.{host.name}.{segment}.ip" for segment in segments)
     return names
 
 
@@ -173,6 +177,8 @@ def _stand_in(name: str) -> str:
         return "http://127.0.0.1:40000"
     if attribute == "host" or name == "host":
         return "127.0.0.1"
+    if name.startswith("hosts.") and attribute == "ip":
+        return "10.213.7.1"
     return "x"
 
 

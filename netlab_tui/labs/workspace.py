@@ -23,6 +23,7 @@ from pathlib import Path
 import platformdirs
 
 from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.place import place_command
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 from .checks import ScriptResult
@@ -151,7 +152,7 @@ class ScriptRun(Session):
         stdin = asyncio.subprocess.PIPE if spec.stdin is not None else asyncio.subprocess.DEVNULL
         try:
             self.process = await asyncio.create_subprocess_exec(
-                *command, cwd=self.workspace, env=env, stdin=stdin, stdout=asyncio.subprocess.PIPE,
+                *place_command(self.place, command), cwd=self.workspace, env=env, stdin=stdin, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             self.result.error = f"cannot run {command[0]}: {exc.strerror or exc}"

@@ -37,6 +37,7 @@ PANES: tuple[PaneRef, ...] = (
     PaneRef("watch", "Directory watch", "netlab_tui.ui.widgets.watch_pane"),
     PaneRef("ssh", "SSH", "netlab_tui.ui.widgets.ssh_pane"),
     PaneRef("labs", "Labs", "netlab_tui.ui.widgets.labs_pane"),
+    PaneRef("hosts", "Hosts", "netlab_tui.ui.widgets.hosts_pane"),
 )
 
 _PANES: dict[str, type] = {}

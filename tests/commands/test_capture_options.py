@@ -75,7 +75,7 @@ def test_journal_file_is_the_event_contract(serve, tmp_path):
     events = [json.loads(line) for line in path.read_text().splitlines()]
     assert [e["kind"] for e in events] == ["connect", "data", "data", "close"]
     assert all(set(e) == {"ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text",
-                          "hex", "meta"} for e in events)
+                          "hex", "meta", "host"} for e in events)
     assert events[1]["hex"] == "6869"
 
 

@@ -12,7 +12,7 @@ import psutil
 
 from tests.conftest import netlab_cmd, run_netlab
 
-CONTRACT_KEYS = {"ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta"}
+CONTRACT_KEYS = {"ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta", "host"}
 
 
 def test_argv_mode_prints_command_substitution_literally():

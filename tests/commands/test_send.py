@@ -27,7 +27,7 @@ def test_serve_json_listen_first_then_exact_bytes_from_any_client(serve):
     assert kinds == ["accept", "data", "data", "close"]
     for event in events:
         assert set(event) == {"ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size",
-                              "text", "hex", "meta"}
+                              "text", "hex", "meta", "host"}
     assert events[1]["hex"] == "48656c6c6f00ff" and events[1]["direction"] == "in"
     assert events[2]["hex"] == "48656c6c6f00ff" and events[2]["direction"] == "out"
     assert server.stop(signal.SIGINT) == 0

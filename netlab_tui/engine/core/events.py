@@ -11,12 +11,12 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 PROTOS = ("tcp", "udp", "http", "rpc", "shell", "ssh", "scan", "fs", "lab", "netlab")
 DIRECTIONS = ("in", "out", None)
 CONTRACT_KEYS = (
-    "ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta",
+    "ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta", "host",
 )
 
 _conn_ids = itertools.count(1)
@@ -65,6 +65,9 @@ class TrafficEvent:
     meta: dict[str, Any] | None = None
     ts: float = field(default_factory=time.time)
     seq: int = 0  # position in the journal, assigned on publish
+    # The topology host it happened on: None on this machine. A class attribute here, a slot only in
+    # HostEvent, so that the events of a single-machine run keep their size (the journal holds 200,000).
+    host: ClassVar[str | None] = None
 
     @property
     def size(self) -> int:
@@ -106,6 +109,7 @@ class TrafficEvent:
             "text": self.text,
             "hex": self.hex,
             "meta": self.meta,
+            "host": self.host,
         }
 
     def to_json(self) -> str:
@@ -131,7 +135,21 @@ class TrafficEvent:
             message=None if payload is not None else data.get("text"),
             meta=data.get("meta"),
             ts=float(data.get("ts") or time.time()),
+        ) if not isinstance(data.get("host"), str) else HostEvent(
+            str(data["source"]), str(data["proto"]), str(data["kind"]), data.get("direction"), data.get("local"),
+            data.get("peer"), data.get("conn"), payload, None if payload is not None else data.get("text"),
+            data.get("meta"), float(data.get("ts") or time.time()), host=data["host"],
         )
+
+
+class HostEvent(TrafficEvent):
+    """An event that happened on a host of a multi-host topology (``host`` = ``h1`` …)."""
+
+    __slots__ = ("host",)
+
+    def __init__(self, *args: Any, host: str, **kwargs: Any) -> None:
+        TrafficEvent.__init__(self, *args, **kwargs)
+        self.host = host
 
 
 # Control characters shown as Unicode control pictures (␊ for \n …), so one event stays on one line.

@@ -7,6 +7,7 @@ import errno
 import socket
 
 from .events import format_addr
+from .place import Place, place_socket
 from .sessions import NetlabError, Session
 
 ALL_INTERFACES = {"", "0.0.0.0", "::", "*"}
@@ -56,15 +57,57 @@ def bind_error(exc: OSError, where: str) -> NetlabError:
     return NetlabError(f"cannot listen on {where}: {exc.strerror or exc}")
 
 
-async def start_tcp_server(accept, host: str, port: int, **options) -> asyncio.Server:
+async def start_tcp_server(accept, host: str, port: int, *, place: Place | None = None,
+                           **options) -> asyncio.Server:
     """``asyncio.start_server(accept, ...)`` on ``host``:``port`` (resolved; port 0 = any free port), with
-    SO_REUSEADDR and a backlog for hundreds of clients; a NetlabError that says why when it cannot bind."""
+    SO_REUSEADDR and a backlog for hundreds of clients; a NetlabError that says why when it cannot bind.
+    With a ``place`` (a topology host), the listening socket is opened on that host."""
     family, sockaddr = await resolve(host, port, passive=True)
+    sock = None
     try:
-        return await asyncio.start_server(accept, host=sockaddr[0], port=port, family=family, reuse_address=True,
-                                          backlog=512, **options)
+        sock = place_socket(place, family, socket.SOCK_STREAM)
+        if sock is None:
+            return await asyncio.start_server(accept, host=sockaddr[0], port=port, family=family,
+                                              reuse_address=True, backlog=512, **options)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        return await asyncio.start_server(accept, sock=sock, backlog=512, **options)
     except OSError as exc:
+        if sock is not None:
+            sock.close()
         raise bind_error(exc, format_addr(host, port)) from None
+
+
+async def open_tcp_connection(sockaddr: tuple, family: int, *, place: Place | None = None, **options):
+    """``asyncio.open_connection`` to a resolved address, from ``place`` when given (a topology host)."""
+    sock = place_socket(place, family, socket.SOCK_STREAM)
+    if sock is None:
+        return await asyncio.open_connection(sockaddr[0], sockaddr[1], family=family, **options)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return await asyncio.open_connection(sock=sock, **options)
+
+
+async def open_datagram_endpoint(factory, family: int, *, place: Place | None = None,
+                                 local_addr: tuple | None = None, remote_addr: tuple | None = None):
+    """``loop.create_datagram_endpoint``, with its socket opened on ``place`` when given."""
+    loop = asyncio.get_running_loop()
+    sock = place_socket(place, family, socket.SOCK_DGRAM)
+    if sock is None:
+        return await loop.create_datagram_endpoint(factory, local_addr=local_addr, remote_addr=remote_addr,
+                                                   family=family)
+    try:
+        if local_addr is not None:
+            sock.bind(local_addr)
+        if remote_addr is not None:
+            sock.connect(remote_addr)
+    except BaseException:
+        sock.close()
+        raise
+    return await loop.create_datagram_endpoint(factory, sock=sock)
 
 
 def warn_if_all_interfaces(session: Session, host: str, address: str | None, reachable: str = "it") -> None:

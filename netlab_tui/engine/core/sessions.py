@@ -17,8 +17,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .events import TrafficEvent
+from .events import HostEvent, TrafficEvent
 from .journal import Journal
+from .place import Place, current_place
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ class Session:
         self._done = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._context: contextvars.Context | None = None
+        # The host it runs on in a multi-host topology (engine.core.place), fixed when it is created.
+        self.place: Place | None = current_place.get()
+        self.host_name: str | None = self.place.name if self.place is not None else None
 
     # -- identity ------------------------------------------------------------------------------------
     def set_name(self, base: str) -> None:
@@ -133,7 +137,7 @@ class Session:
         meta: dict[str, Any] | None = None,
         proto: str | None = None,
     ) -> TrafficEvent:
-        event = TrafficEvent(
+        event = (TrafficEvent if self.host_name is None else self._hosted)(
             source=self.name,
             proto=proto or self.proto,
             kind=kind,
@@ -153,6 +157,9 @@ class Session:
             elif direction == "out":
                 stats["bytes_out"] += len(payload)
         return self.journal.publish(event)
+
+    def _hosted(self, **fields: Any) -> TrafficEvent:
+        return HostEvent(host=self.host_name, **fields)
 
     def emit_threadsafe(self, kind: str, **fields: Any) -> None:
         """``emit`` from a worker thread (paramiko, nmap, watchdog)."""

@@ -326,7 +326,7 @@ class HttpServer(Session):
         return f"{where}  {len(self.connections)} conn  {self.total_requests} req"
 
     async def _start(self) -> None:
-        self._server = await start_tcp_server(self._accept, self.host, self.port, limit=READ_SIZE)
+        self._server = await start_tcp_server(self._accept, self.host, self.port, limit=READ_SIZE, place=self.place)
         sock = self._server.sockets[0]
         self.address = sockaddr_str(sock.getsockname())
         self.port = sock.getsockname()[1]

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from netlab_tui.engine.core.events import format_addr, new_conn_id
 from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.place import place_command
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 ENGINES = ("nmap", "connect")
@@ -569,12 +570,13 @@ class ScanSession(Session):
         limit = self.concurrency
         clock = time.monotonic
         slice_end = clock() + _SLICE
+        new_socket = _socket.socket if self.place is None else self.place.socket  # a topology host's sockets
         try:
             for target, port in ((t, p) for t in self.targets for p in self.ports):
                 while True:
                     if len(waiting) >= limit:
                         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                    outcome = _open_probe(target, port)
+                    outcome = _open_probe(target, port, new_socket)
                     if outcome is not None:
                         break
                     if not waiting:  # out of file descriptors with none of ours to free: give the app a moment
@@ -670,7 +672,7 @@ class ScanSession(Session):
                 if self._cancel.is_set():
                     return "", ""
                 try:
-                    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errfile, stdin=subprocess.DEVNULL,
+                    proc = subprocess.Popen(place_command(self.place, args), stdout=subprocess.PIPE, stderr=errfile, stdin=subprocess.DEVNULL,
                                             text=True, encoding="utf-8", errors="replace")
                 except OSError as exc:
                     raise NetlabError(f"cannot run nmap: {exc.strerror or exc}") from None
@@ -774,13 +776,13 @@ def _self_connected(sock: _socket.socket) -> bool:
         return False
 
 
-def _open_probe(target: ScanTarget, port: int) -> tuple[str, str] | _socket.socket | None:
+def _open_probe(target: ScanTarget, port: int, new_socket=_socket.socket) -> tuple[str, str] | _socket.socket | None:
     """Start a non-blocking connect. On loopback the kernel answers before ``connect`` returns, so
     most ports are decided here: (state, reason). Otherwise the socket, still connecting, for the
     caller to await; None when the process is out of file descriptors."""
     try:
         # The C-level socket: socket.socket's Python __init__/close cost a third of a loopback scan.
-        sock = _socket.socket(target.family, socket.SOCK_STREAM)
+        sock = new_socket(target.family, socket.SOCK_STREAM)
     except OSError as exc:
         if exc.errno in (errno.EMFILE, errno.ENFILE):
             return None

@@ -26,6 +26,7 @@ from typing import Any
 
 from netlab_tui.engine.core.events import new_conn_id
 from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.place import place_command
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 READ_CHUNK = 65536
@@ -223,7 +224,7 @@ class ProcessSession(Session):
         self._exited = asyncio.Event()
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *self.argv,
+                *place_command(self.place, self.argv),
                 stdin=stdin[self.stdin_mode],
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,

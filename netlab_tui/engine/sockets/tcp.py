@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from netlab_tui.engine.core.events import TrafficEvent, format_addr, new_conn_id, sockaddr_str
+from netlab_tui.engine.core.events import HostEvent, TrafficEvent, format_addr, new_conn_id, sockaddr_str
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.netutil import (
     check_port,
     connect_error,
+    open_tcp_connection,
     resolve,
     start_tcp_server,
     warn_if_all_interfaces,
@@ -116,7 +117,7 @@ class TcpServer(Session):
         return f"{self.address or format_addr(self.host, self.port)}  {len(self.connections)} conn"
 
     async def _start(self) -> None:
-        self._server = await start_tcp_server(self._accept, self.host, self.port)
+        self._server = await start_tcp_server(self._accept, self.host, self.port, place=self.place)
         sock = self._server.sockets[0]
         self.address = sockaddr_str(sock.getsockname())
         self.port = sock.getsockname()[1]
@@ -137,7 +138,12 @@ class TcpServer(Session):
         stats = self.stats
         stats["events"] += 1
         stats["bytes_in" if direction == "in" else "bytes_out"] += len(payload)
-        self.journal.publish(TrafficEvent(self.name, "tcp", "data", direction, conn.local, conn.peer, conn.id, payload))
+        if self.host_name is None:
+            self.journal.publish(TrafficEvent(self.name, "tcp", "data", direction, conn.local, conn.peer, conn.id,
+                                              payload))
+        else:
+            self.journal.publish(HostEvent(self.name, "tcp", "data", direction, conn.local, conn.peer, conn.id,
+                                           payload, host=self.host_name))
 
     # Idle connections are found by one periodic sweep per server rather than one timer per connection
     # re-armed on every chunk: on the per-message path a timer costs as much as journaling the chunk.
@@ -335,8 +341,8 @@ class TcpClient(Session):
         family, sockaddr = await resolve(self.host, self.port)
         try:
             async with asyncio.timeout(self.connect_timeout):
-                self._reader, self._writer = await asyncio.open_connection(
-                    sockaddr[0], self.port, family=family, limit=MAX_BUFSIZE
+                self._reader, self._writer = await open_tcp_connection(
+                    (sockaddr[0], self.port, *sockaddr[2:]), family, place=self.place, limit=MAX_BUFSIZE
                 )
         except (OSError, TimeoutError) as exc:
             raise connect_error(exc, where, self.connect_timeout) from None

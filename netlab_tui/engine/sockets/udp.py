@@ -22,6 +22,7 @@ from netlab_tui.engine.core.netutil import (
     bind_error,
     check_port,
     connect_error,
+    open_datagram_endpoint,
     resolve,
     warn_if_all_interfaces,
 )
@@ -102,10 +103,9 @@ class UdpServer(Session):
     async def _start(self) -> None:
         where = format_addr(self.host, self.port)
         family, sockaddr = await resolve(self.host, self.port, kind=socket.SOCK_DGRAM, passive=True)
-        loop = asyncio.get_running_loop()
         try:
-            self._transport, _ = await loop.create_datagram_endpoint(
-                lambda: _DatagramProtocol(self), local_addr=(sockaddr[0], self.port), family=family
+            self._transport, _ = await open_datagram_endpoint(
+                lambda: _DatagramProtocol(self), family, place=self.place, local_addr=(sockaddr[0], self.port)
             )
         except OSError as exc:
             raise bind_error(exc, where) from None
@@ -204,10 +204,9 @@ class UdpClient(Session):
     async def _start(self) -> None:
         where = format_addr(self.host, self.port)
         family, sockaddr = await resolve(self.host, self.port, kind=socket.SOCK_DGRAM)
-        loop = asyncio.get_running_loop()
         try:
-            self._transport, _ = await loop.create_datagram_endpoint(
-                lambda: _DatagramProtocol(self), remote_addr=(sockaddr[0], self.port), family=family
+            self._transport, _ = await open_datagram_endpoint(
+                lambda: _DatagramProtocol(self), family, place=self.place, remote_addr=(sockaddr[0], self.port)
             )
         except OSError as exc:
             raise connect_error(exc, f"udp {where}") from None

@@ -43,7 +43,7 @@ from watchdog.observers import Observer
 
 from netlab_tui.engine.core.events import format_addr, new_conn_id, sockaddr_str
 from netlab_tui.engine.core.journal import Journal
-from netlab_tui.engine.core.netutil import check_port, connect_error
+from netlab_tui.engine.core.netutil import check_port, connect_error, open_tcp_connection, resolve
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 CHANGE_KINDS = ("created", "modified", "moved", "deleted")
@@ -340,7 +340,9 @@ class ChangeForwarder:
         while not self._stopping:
             try:
                 async with asyncio.timeout(self.CONNECT_TIMEOUT):
-                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                    family, sockaddr = await resolve(self.host, self.port)
+                    reader, writer = await open_tcp_connection((sockaddr[0], self.port), family,
+                                                               place=self.session.place)
             except (OSError, TimeoutError) as exc:
                 self.state = "waiting"
                 if not reported_outage:

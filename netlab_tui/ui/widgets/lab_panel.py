@@ -23,6 +23,8 @@ from netlab_tui.labs.progress import ProgressStore
 from netlab_tui.labs.runner import LabRunner, StepStatus
 from netlab_tui.labs.workspace import Workspace
 
+from .host_select import choose_host
+
 if TYPE_CHECKING:
     from netlab_tui.ui.app import NetlabApp
 
@@ -328,7 +330,8 @@ These keys work from every pane, wherever the focus is:
         runner = self.runner
         if action.pane and action.pane in self.netlab.pane_ids:
             fill = runner.variables.render_value(action.fill, missing="<{name}>")
-            self.netlab.show_pane(action.pane, **fill)
+            pane = self.netlab.show_pane(action.pane, **fill)
+            choose_host(pane, runner.hosts.network.name + "/" + action.on if action.on and runner.hosts.network else None)
         elif action.command:
             command = runner.command_line(action.command)
             self.app.copy_to_clipboard(command)

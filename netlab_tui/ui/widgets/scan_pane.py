@@ -32,6 +32,7 @@ from netlab_tui.ui.screens.confirm import ConfirmScreen
 from .base import NetlabPane
 from .check_box import NetlabCheckbox
 from .event_inbox import EventInbox
+from .host_select import HostSelect
 
 STATE_STYLES = {"open": "bold green", "closed": "dim", "filtered": "yellow", "error": "bold red"}
 MAX_CLOSED_ROWS = 5_000  # a full scan has 65,535 closed ports: a table of them helps nobody
@@ -97,6 +98,7 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
         self._hidden_closed = 0
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield _titled(Input("127.0.0.1", id="scan-target", placeholder="host, address or network"), "Target")
             yield _titled(Input("", id="scan-ports", placeholder="top 1000 · 22,80"), "Ports")

@@ -18,6 +18,7 @@ from netlab_tui.engine.core.sessions import NetlabError, Session
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .host_select import HostSelect
 
 # Where a client should connect to reach a server bound to every interface.
 _LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "*": "127.0.0.1", "::": "::1"}
@@ -89,6 +90,7 @@ s.close()
 
     def compose(self) -> ComposeResult:
         kinds = server_kinds()
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield Label("Kind")
             yield Select([(f"{k.name}  ({k.proto})", k.name) for k in kinds.values()],

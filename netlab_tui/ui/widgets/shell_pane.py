@@ -29,6 +29,7 @@ from .history_input import HistoryInput
 from .event_inbox import EventInbox
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
+from .host_select import HostSelect
 
 MODES = [("argv (no shell)", "argv"), ("shell: sh -c", "shell"), ("pipeline", "pipeline")]
 NOTES = {
@@ -100,6 +101,7 @@ extra environment (`NAME=value …`) and a timeout in seconds.
         self.shown_stage = 0
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield HistoryInput(placeholder="command, e.g. ls -l /  or  bc -q", id="shell-command")
             yield Select(MODES, value="argv", allow_blank=False, id="shell-mode")

@@ -20,6 +20,7 @@ from netlab_tui.engine.sockets.tcp import DEFAULT_BUFSIZE, MAX_BUFSIZE, TcpClien
 from netlab_tui.ui.panes import register_pane
 
 from .socket_client import SocketClientPane, chunk_line, client_css
+from .host_select import HostSelect
 
 
 @register_pane
@@ -65,6 +66,7 @@ One TCP connection you type into — what `socket.create_connection`, `sendall` 
         self.chunks_in = 0
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         yield self.address_row(Button("Connect", id="tcp-connect", variant="primary"),
                                Button("Disconnect", id="tcp-disconnect", disabled=True))
         with Horizontal(classes="options"):

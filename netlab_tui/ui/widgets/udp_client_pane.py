@@ -17,6 +17,7 @@ from netlab_tui.engine.sockets.udp import MAX_DATAGRAM, UdpClient
 from netlab_tui.ui.panes import register_pane
 
 from .socket_client import PLACEHOLDERS, SocketClientPane, chunk_line, client_css, preview_text
+from .host_select import HostSelect
 
 DEFAULT_TIMEOUT = 2.0
 
@@ -64,6 +65,7 @@ data, addr = s.recvfrom(65535)
         self.client: UdpClient | None = None
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         yield self.address_row(Button("Send", id="udp-send", variant="primary"),
                                Button("Close", id="udp-close", disabled=True))
         with Horizontal(classes="options"):

@@ -27,6 +27,7 @@ from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
 from .event_inbox import EventInbox
+from .host_select import HostSelect
 
 KIND_STYLES = {"created": "green", "modified": "yellow", "moved": "cyan", "deleted": "red"}
 MAX_ROWS = 10_000  # the journal keeps the full history; the table shows the recent part
@@ -84,6 +85,7 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
         self._rows = 0
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield _titled(Input(os.getcwd(), id="watch-dir"), "Directory")
             yield _titled(Input("", id="watch-forward", placeholder="HOST:PORT (optional)"), "Forward to")

@@ -56,3 +56,17 @@ def test_summary_makes_control_characters_visible_on_one_line():
 
 def test_conn_ids_are_unique():
     assert new_conn_id("tcp") != new_conn_id("tcp")
+
+
+def test_host_is_in_the_contract_and_costs_nothing_outside_topologies():
+    from netlab_tui.engine.core.events import HostEvent
+
+    plain = TrafficEvent("s", "tcp", "data", "in", payload=b"hi")
+    assert plain.to_dict()["host"] is None
+    assert not hasattr(plain, "__dict__")  # no per-event dict: host is a class attribute here
+    hosted = HostEvent("s", "tcp", "data", "in", payload=b"hi", host="h2")
+    data = hosted.to_dict()
+    assert tuple(data) == CONTRACT_KEYS and data["host"] == "h2"
+    back = TrafficEvent.from_dict(data)
+    assert back.host == "h2" and back.payload == b"hi" and back.to_dict() == data
+    assert TrafficEvent.from_dict(plain.to_dict()).host is None
