@@ -43,7 +43,7 @@ your own Python script. Every byte they receive and send appears in the traffic 
 The course's servers:
 - `tcp-echo` sends back what it receives; `tcp-greet` replies `Recu: ` + the data; `tcp-time` replies
   `received at <time>: <data>`.
-- `tcp-finquit` answers each message; `FIN` closes the connection, `FIN,QUIT` stops the server.
+- `tcp-finquit` answers `Coucou ` + each message; `FIN` closes the connection without answering, `FIN,QUIT` stops the server.
 - `contact` is the JSON contact book: one `{"cmd": "list"|"add"|"delete"|"find", "args": {...}}` per
   connection, answered `{"status": ..., "msg": ..., "data": ...}`, then closed.
 - `roles` tells the first client `primary`, the next ones `secondary`; `chat` relays every line to the
