@@ -38,10 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # `netlab` alone opens the TUI without building the parser: that imports every command's module
+    # (paramiko, httpx …), a second of start-up before the first frame for nothing.
+    args = build_parser().parse_args(argv) if (sys.argv[1:] if argv is None else argv) else None
     try:
-        if args.command is None:
+        if args is None or args.command is None:
             from .ui.app import run_tui
 
             return run_tui()
