@@ -47,17 +47,31 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def python_pid(pid: int) -> int:
+    """The python process under the pane's shell (``sh -c`` may or may not exec it)."""
+    for _ in range(5):
+        if "python" in Path(f"/proc/{pid}/comm").read_text():
+            return pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if not children:
+            break
+        pid = int(children[0])
+    raise SystemExit(f"no python process under pane pid {pid}")
+
+
 def idle_cpu(command: str, marker: str, settle: float, seconds: float) -> float:
-    session = f"netlab-idle-{os.getpid()}"
-    tmux("kill-session", "-t", session)
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command], check=True)
+    session = f"netlab-idle-{os.getpid()}-{time.monotonic_ns()}"
+    for attempt in range(5):  # the tmux server may be exiting with the last session killed: try again
+        if subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", command]).returncode == 0:
+            break
+        time.sleep(0.3)
     try:
         deadline = time.monotonic() + 30
         while marker not in tmux("capture-pane", "-p", "-t", session):
             if time.monotonic() > deadline:
                 raise SystemExit(f"never saw {marker!r}")
             time.sleep(0.05)
-        pid = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0])
+        pid = python_pid(int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0]))
         time.sleep(settle)
         before, t0 = cpu_seconds(pid), time.monotonic()
         time.sleep(seconds)
@@ -127,7 +141,7 @@ def main() -> None:
         cpu["bare Textual app"] = idle_cpu(f"{sys.executable} {bare}", "bare app ready", args.settle, args.seconds)
         for name, env in netlabs.items():
             prefix = f"env PYTHONPATH={env['PYTHONPATH']} " if env else ""
-            cpu[name] = idle_cpu(f"{prefix}{sys.executable} -m netlab_tui", "summary", args.settle, args.seconds)
+            cpu[name] = idle_cpu(f"{prefix}{sys.executable} -m netlab_tui", "sessions", args.settle, args.seconds)
         serve = ("import sys; from textual_serve.server import Server; "
                  "Server(sys.argv[1], port=int(sys.argv[2])).serve()")
         web["bare Textual app"] = asyncio.run(web_idle_bytes(
