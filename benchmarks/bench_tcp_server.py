@@ -1,4 +1,5 @@
-"""netlab's TCP echo server (journal recording every chunk) against a bare asyncio streams echo server.
+"""netlab's TCP echo server (journal recording every chunk) against a bare asyncio streams echo server,
+and ``netlab serve tcp-echo`` (the same plus its event printer, human lines or ``--json``, to a pipe).
 
 Each server runs alone in a child process; this process is the load. Two workloads, same for both:
 
@@ -77,6 +78,49 @@ def run_netlab(pipe) -> None:
     asyncio.run(main())
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run_serve(pipe, as_json: bool) -> None:
+    """``netlab serve tcp-echo`` itself (its event printer included), its stdout a pipe to ``cat``."""
+    import signal
+    import subprocess
+
+    from netlab_tui.commands.serve import _serve
+    from netlab_tui.engine.core.catalog import server_kinds
+
+    drain = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    os.dup2(drain.stdin.fileno(), 1)
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - a pipe: block-buffered
+    port = _free_port()
+
+    def report() -> None:
+        serve_until_told(pipe, port)
+        os.kill(os.getpid(), signal.SIGINT)  # serve's own stop: as Ctrl+C
+
+    async def main() -> None:
+        asyncio.get_running_loop().run_in_executor(None, report)
+        await _serve(server_kinds()["tcp-echo"], "127.0.0.1", port, {}, as_json)
+
+    asyncio.run(main())
+    sys.stdout.flush()
+    drain.stdin.close()
+    drain.wait()
+
+
+def run_serve(pipe) -> None:
+    _run_serve(pipe, False)
+
+
+def run_serve_json(pipe) -> None:
+    _run_serve(pipe, True)
+
+
 class ServerProcess:
     def __init__(self, target) -> None:
         self.pipe, child_end = mp.Pipe()
@@ -85,6 +129,7 @@ class ServerProcess:
         if not self.pipe.poll(20):
             raise SystemExit(f"{target.__name__} did not start")
         self.port = self.pipe.recv()
+        time.sleep(0.5)  # serve binds after it reports its port
 
     def cpu(self) -> float:
         """CPU seconds (user + system) the server process has used so far."""
@@ -155,13 +200,15 @@ def main() -> None:
     }
 
     started = time.perf_counter()
-    servers = {"bare": ServerProcess(run_bare), "netlab": ServerProcess(run_netlab)}
+    servers = {"bare": ServerProcess(run_bare), "netlab": ServerProcess(run_netlab),
+               "serve": ServerProcess(run_serve), "serve-json": ServerProcess(run_serve_json)}
+    names = tuple(servers)
     # runs[workload][server] = [(count, wall, cpu), ...]; the two servers alternate within a
     # round (and swap who goes first), so a burst of load from elsewhere hits both alike.
-    runs: dict[str, dict[str, list]] = {w: {"bare": [], "netlab": []} for w in WORKLOADS}
+    runs: dict[str, dict[str, list]] = {w: {name: [] for name in names} for w in WORKLOADS}
     try:
         for round_no in range(args.rounds):
-            order = ("bare", "netlab") if round_no % 2 == 0 else ("netlab", "bare")
+            order = names if round_no % 2 == 0 else names[::-1]
             for workload in WORKLOADS:
                 for name in order:
                     runs[workload][name].append(measure(servers[name], loads[workload]))
@@ -179,23 +226,27 @@ def main() -> None:
     def median_rate(workload: str, name: str) -> float:
         return statistics.median(count / wall for count, wall, _cpu in runs[workload][name])
 
-    def ratio(workload: str) -> float:  # median of the per-round ratios (paired in time)
+    def ratio(workload: str, name: str = "netlab") -> float:  # median of the per-round ratios (paired in time)
         return statistics.median(cpu_per_item(n) / cpu_per_item(b)
-                                 for n, b in zip(runs[workload]["netlab"], runs[workload]["bare"]))
+                                 for n, b in zip(runs[workload][name], runs[workload]["bare"]))
 
     print(f"TCP echo server, {len(MESSAGE)}-byte ping-pong messages: {args.messages} on 1 connection, "
           f"{per_conn * args.connections} over {args.connections} connections; {args.short} short connections "
           f"(100 at a time). Medians of {args.rounds} rounds; server CPU = its process's user + system time.")
-    print(f"{'server':<8} {'CPU/msg 1 conn':>15} {'CPU/msg ' + str(args.connections) + ' conns':>17} "
+    print(f"{'server':<10} {'CPU/msg 1 conn':>15} {'CPU/msg ' + str(args.connections) + ' conns':>17} "
           f"{'messages/s':>11} {'CPU/connection':>15} {'connections/s':>14}")
-    for name in ("bare", "netlab"):
-        print(f"{name:<8} {median_cpu('one', name) * 1e6:>13.1f}us {median_cpu('many', name) * 1e6:>15.1f}us "
+    for name in names:
+        print(f"{name:<10} {median_cpu('one', name) * 1e6:>13.1f}us {median_cpu('many', name) * 1e6:>15.1f}us "
               f"{median_rate('many', name):>11,.0f} {median_cpu('short', name) * 1e6:>13.1f}us "
               f"{median_rate('short', name):>14,.0f}")
     rate_ratio = median_rate("short", "netlab") / median_rate("short", "bare")
     print(f"ratio netlab/bare: CPU per message {ratio('one'):.2f}x on 1 connection, {ratio('many'):.2f}x on "
           f"{args.connections} (target <= 1.5x); CPU per connection {ratio('short'):.2f}x; "
           f"connections/s {rate_ratio:.2f}x")
+    for name in ("serve", "serve-json"):
+        print(f"ratio `netlab serve tcp-echo{' --json' if name == 'serve-json' else ''}` (every event printed to a "
+              f"pipe)/bare: CPU per message {ratio('one', name):.2f}x on 1 connection, {ratio('many', name):.2f}x "
+              f"on {args.connections} (target <= 1.5x); CPU per connection {ratio('short', name):.2f}x")
     print(f"({time.perf_counter() - started:.1f}s)")
 
 

@@ -46,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     from .engine.core.place import place_from_environment
 
     place_from_environment(dict(os.environ))  # inside `netlab topo exec`: events name the host
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # `netlab` alone opens the TUI without building the parser: that imports every command's module
+    # (paramiko, httpx …), a second of start-up before the first frame for nothing.
+    args = build_parser().parse_args(argv) if (sys.argv[1:] if argv is None else argv) else None
     try:
-        if args.command is None:
+        if args is None or args.command is None:
             from .ui.app import run_tui
 
             return run_tui()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -13,37 +14,124 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
 from netlab_tui.engine.core.events import TrafficEvent
+
+try:  # the C string encoder json.dumps(..., ensure_ascii=False) uses
+    from _json import encode_basestring as _json_str
+except ImportError:  # pragma: no cover - CPython always has it
+    from json.encoder import py_encode_basestring as _json_str
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.sessions import SessionRegistry
 
 ARROWS = {"in": "<-", "out": "->", None: "  "}
 
 
+_PRINTABLE = bytes(range(0x20, 0x7f))
+_stamp_second: int | None = None
+_stamp_text = ""
+
+
+def _stamp(ts: float) -> str:
+    """``14:03:07.123``; the ``strftime`` of the second is kept, so a flood costs one a second."""
+    global _stamp_second, _stamp_text
+    second = int(ts)
+    if second != _stamp_second:
+        _stamp_second, _stamp_text = second, time.strftime("%H:%M:%S", time.localtime(second))
+    return f"{_stamp_text}.{int(ts * 1000) % 1000:03d}"
+
+
 def format_event_line(event: TrafficEvent, width: int = 100) -> str:
     """A human line for a terminal: time, source, direction, kind, peer, size, summary."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(event.ts)) + f".{int(event.ts * 1000) % 1000:03d}"
-    size = f"{event.size}B" if event.payload is not None else ""
+    size = f"{len(event.payload)}B" if event.payload is not None else ""
     peer = event.peer or event.local or ""
     # Payloads are cut to the width; netlab's own messages are not (a server's listen line carries the
     # host key fingerprint and password a user must read in full).
-    summary = event.message if event.payload is None and event.message else event.summary(width)
+    payload = event.payload
+    if payload is None:
+        summary = event.message or event.summary(width)
+    elif not payload[:width].translate(None, _PRINTABLE):  # the common case, without summary()'s table
+        summary = payload[:width].decode("ascii")
+    else:
+        summary = event.summary(width)
     return (
-        f"{stamp} {ARROWS.get(event.direction, '  ')} {event.kind:<7} {peer:<22} {size:>6}  "
+        f"{_stamp(event.ts)} {ARROWS.get(event.direction, '  ')} {event.kind:<7} {peer:<22} {size:>6}  "
         f"{summary}"
     ).rstrip()
 
 
-class EventPrinter:
-    """Prints events as JSON lines (``--json``) or human lines, flushing as it goes."""
+_json_heads: dict[tuple, str] = {}
 
-    def __init__(self, as_json: bool, stream: IO[str] | None = None) -> None:
+
+def event_json(event: TrafficEvent) -> str:
+    """``event.to_json()``, the same text, built faster: the keys naming the conversation (source, proto,
+    kind, direction, local, peer, conn) repeat event after event, so their JSON is made once and kept."""
+    key = (event.source, event.proto, event.kind, event.direction, event.local, event.peer, event.conn)
+    head = _json_heads.get(key)
+    if head is None:
+        if len(_json_heads) >= 4096:
+            _json_heads.clear()
+        head = _json_heads[key] = ", ".join(
+            f'"{name}": {"null" if value is None else _json_str(value)}'
+            for name, value in zip(("source", "proto", "kind", "direction", "local", "peer", "conn"), key))
+    payload = event.payload
+    if payload is not None:
+        size = len(payload)
+        text = _json_str(payload.decode("utf-8", errors="replace"))
+        hex_ = f'"{payload.hex()}"'
+    else:
+        size = 0
+        text = "null" if event.message is None else _json_str(event.message)
+        hex_ = "null"
+    meta = "null" if event.meta is None else json.dumps(event.meta, ensure_ascii=False, default=str)
+    return f'{{"ts": {event.ts!r}, {head}, "size": {size}, "text": {text}, "hex": {hex_}, "meta": {meta}}}'
+
+
+class EventPrinter:
+    """Prints events as JSON lines (``--json``) or human lines.
+
+    By default each event is written and flushed as it comes. With ``batch=True`` (``netlab serve``, where
+    printing would otherwise cost more than serving) events are only queued as they come, and formatted
+    and written later in one write and one flush — same order, nothing dropped: on the next turn of the
+    event loop after a quiet spell (a lone event shows at once), at most every ``interval`` seconds during
+    a flood. ``flush()`` writes what is queued at once (call it before the program ends).
+    """
+
+    def __init__(self, as_json: bool, stream: IO[str] | None = None, *, batch: bool = False,
+                 interval: float = 0.05) -> None:
         self.as_json = as_json
         self.stream = stream or sys.stdout
+        self.batch = batch
+        self.interval = interval
+        self._pending: list[TrafficEvent] = []
+        self._scheduled: asyncio.Handle | None = None
+        self._last_flush = float("-inf")  # loop time
 
     def __call__(self, event: TrafficEvent) -> None:
-        line = event.to_json() if self.as_json else format_event_line(event)
+        self._pending.append(event)
+        if not self.batch:
+            self.flush()
+        elif self._scheduled is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no loop (a thread, the end of the program): at once
+                self.flush()
+                return
+            wait = self._last_flush + self.interval - loop.time()
+            self._scheduled = loop.call_soon(self.flush) if wait <= 0 else loop.call_later(wait, self.flush)
+
+    def flush(self) -> None:
+        if self._scheduled is not None:
+            self._scheduled.cancel()
+            self._scheduled = None
+        events = self._pending
+        if not events:
+            return
+        self._pending = []
+        with contextlib.suppress(RuntimeError):
+            self._last_flush = asyncio.get_running_loop().time()
+        line = event_json if self.as_json else format_event_line
+        text = "\n".join([line(event) for event in events])
         try:
-            self.stream.write(line + "\n")
+            self.stream.write(text + "\n")
             self.stream.flush()
         except BrokenPipeError:  # `netlab serve ... | head`: stop printing, keep serving
             self.as_json = False

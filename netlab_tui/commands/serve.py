@@ -63,7 +63,8 @@ async def _serve(kind, host: str, port: int, options: dict, as_json: bool,
     recording = Recording(args, journal) if args is not None else None
     if recording is not None:
         recording.for_server()  # before the printer: the capture is running when the address is printed
-    journal.subscribe(EventPrinter(as_json))
+    printer = EventPrinter(as_json, batch=True)  # one write per loop turn: printing must not cost more than serving
+    journal.subscribe(printer)
     stop = asyncio.Event()
     restore = install_stop_signals(stop)
     try:
@@ -79,6 +80,7 @@ async def _serve(kind, host: str, port: int, options: dict, as_json: bool,
         return 0 if not session.error else 1
     finally:
         await registry.stop_all()
+        printer.flush()
         restore()
         if recording is not None:
             recording.finish()

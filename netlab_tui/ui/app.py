@@ -29,6 +29,7 @@ from .widgets.base import NetlabPane
 from .widgets.filter_bar import FilterBar
 from .widgets.inspector import Inspector
 from .widgets.traffic_log import TrafficLog, TrafficLogHeader
+from .widgets.wake_timer import WakeTimer
 
 GLOBAL_HELP = """\
 ## netlab
@@ -125,8 +126,14 @@ class NetlabApp(App[int]):
         if self.initial_filter:
             self.query_one(FilterBar).set_filter(self.initial_filter)
         self._heap = HeapFreezer(self.journal)  # no GC pauses while floods fill the journal
-        self.set_interval(0.5, self._heap.tick)
-        self.set_interval(0.25, self._update_counts)
+        # An idle netlab sleeps: these tick only while events arrive or sessions change, and pause
+        # again once a tick finds nothing new (see WakeTimer).
+        self._heap_timer = WakeTimer(self, 0.5, self._tick_heap, name="heap-keeper")
+        self._counts_timer = WakeTimer(self, 0.25, self._update_counts, name="counts")
+        self._wake_subscription = self.journal.subscribe(self._wake_timers)
+        self._unsubscribe_registry = self.registry.subscribe(self._counts_timer.wake)
+        self.watch(log, "follow", self._counts_timer.wake, init=False)
+        self._heap_timer.wake()  # the start-up heap settles and is frozen a moment after start
         self._update_counts()
         self._update_pane_title()
         self.query_one("#tools", OptionList).highlighted = 0
@@ -166,14 +173,30 @@ class NetlabApp(App[int]):
     def on_unmount(self) -> None:
         if self._subscription is not None:
             self._subscription.unsubscribe()
+        if getattr(self, "_wake_subscription", None) is not None:
+            self._wake_subscription.unsubscribe()
+            self._unsubscribe_registry()
         if getattr(self, "_heap", None) is not None:
             self._heap.close()
 
-    def _update_counts(self) -> None:
+    def _wake_timers(self, _event: TrafficEvent) -> None:
+        if not self._counts_timer.active:
+            self._counts_timer.wake()
+        if not self._heap_timer.active:
+            self._heap_timer.wake()
+
+    def _tick_heap(self) -> bool:
+        """The heap keeper's tick; whether it needs more (a freeze to settle, a clean-up to come)."""
+        self._heap.tick()
+        return self._heap.dirty or not self._heap.settled
+
+    def _update_counts(self) -> bool:
+        """Write the log's counts in its border when they changed; returns whether they did (an
+        unchanged border is not assigned again: each assignment repaints the whole log)."""
         log = self._log
         box = log.parent if log is not None else None
         if log is None or box is None or not log.is_attached:  # a last tick while the app shuts down
-            return
+            return False
         parts = [f"{self.journal.total:,} events"]
         if self.journal.dropped:
             parts.append(f"{self.journal.dropped:,} dropped (journal full)")
@@ -184,8 +207,12 @@ class NetlabApp(App[int]):
         parts.append("following" if log.follow else "paused — End to follow")
         running = sum(1 for s in self.registry if s.running)
         parts.append(f"{running} session{'s' if running != 1 else ''}")
-        box.border_subtitle = " · ".join(parts)
+        subtitle = " · ".join(parts)
+        if box.border_subtitle == subtitle and box.border_title == "Traffic log":
+            return False
+        box.border_subtitle = subtitle
         box.border_title = "Traffic log"
+        return True
 
     # -- panes ---------------------------------------------------------------------------------------
     @property

@@ -9,10 +9,11 @@ import sys
 host, port = sys.argv[1], int(sys.argv[2])
 
 with socket.create_connection((host, port), timeout=5) as sock:
-    for message in ["Hello", "Ça va ?", "FIN"]:
+    for message in ["Hello", "Ça va ?"]:
         sock.sendall(message.encode("utf-8"))
         reply = sock.recv(1024)
         print(reply.decode("utf-8"))
-    # The server closes after FIN: read once more and say so when recv returns b"".
+    sock.sendall(b"FIN")
+    # The server closes on FIN without answering: read once more and say so when recv returns b"".
     if sock.recv(1024) == b"":
         print("server closed the connection")

@@ -27,7 +27,10 @@ class Behaviour:
     server: "TcpServer"
 
     async def on_start(self) -> None:
-        """The server is listening."""
+        """The socket is bound; the ``listen`` event waits for this (open stores here)."""
+
+    async def on_listening(self) -> None:
+        """The ``listen`` event is out: say more."""
 
     async def on_stop(self) -> None:
         """The server stopped."""
@@ -84,21 +87,24 @@ class TimeBehaviour(Behaviour):
 
 
 class FinQuitBehaviour(Behaviour):
-    """The course's protocol: every message is answered ``Recu: <message>``; a message containing
-    ``FIN`` ends that connection, and one containing ``QUIT`` (``FIN,QUIT``) stops the whole server."""
+    """The course's FIN/QUIT server (its process-control chapter): every message is answered
+    ``Coucou <message>``; a message containing ``FIN`` closes that connection *without an answer*, and
+    if it also contains ``QUIT`` (``FIN,QUIT``) the whole server stops."""
 
     kind = "tcp-finquit"
     title = "TCP FIN/QUIT"
 
     async def on_data(self, conn: "TcpConnection", data: bytes) -> None:
-        conn.send(b"Recu: " + data)
         # TCP may split "FIN" across two reads: look at the end of the previous chunk too.
         window = conn.state.get("tail", b"") + data
-        conn.state["tail"] = data[-3:]
+        conn.state["tail"] = window[-7:]  # enough for "FIN,QUI" + "T"
+        if b"FIN" not in window:
+            conn.send(b"Coucou " + data)
+            return
         if b"QUIT" in window:
-            conn.close("QUIT received")
-            self.server.request_stop(f"QUIT received from {conn.peer}: stopping the server")
-        elif b"FIN" in window:
+            conn.close("FIN,QUIT received")
+            self.server.request_stop(f"FIN,QUIT received from {conn.peer}: stopping the server")
+        else:
             conn.close("FIN received")
 
 
@@ -118,6 +124,9 @@ class ContactBehaviour(Behaviour):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlab-contacts")
         loop = asyncio.get_running_loop()
         self.book = await loop.run_in_executor(self._executor, contacts.ContactBook, self.db_path)
+
+    async def on_listening(self) -> None:
+        assert self.book is not None
         self.server.emit("info", local=self.server.address, message=f"contacts stored in {self.book.path}",
                          meta={"db": str(self.book.path)})
 
@@ -242,7 +251,7 @@ register_behaviour(TcpServer, GreetBehaviour,
                                          default="Recu: ", metavar="TEXT"),))
 register_behaviour(TcpServer, TimeBehaviour, "replies 'received at <timestamp>: <data>'")
 register_behaviour(TcpServer, FinQuitBehaviour,
-                   "answers each message; FIN closes the connection, QUIT (FIN,QUIT) stops the server")
+                   "the course's: answers 'Coucou ' + data; FIN closes without answering, FIN,QUIT stops the server")
 register_behaviour(TcpServer, ContactBehaviour,
                    'one JSON request per connection {"cmd": list|add|delete|find, "args": {...}}, SQLite-backed',
                    options=(ServerOption("db", "SQLite file of the contacts (default: contacts.sqlite3 in the user "

@@ -111,6 +111,8 @@ class TcpServer(Session):
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self._sweeper: asyncio.TimerHandle | None = None
+        # Set once the behaviour is ready (its store open): "listen" means a request is served whole.
+        self._ready = asyncio.Event()
 
     @property
     def description(self) -> str:
@@ -122,6 +124,15 @@ class TcpServer(Session):
         self.address = sockaddr_str(sock.getsockname())
         self.port = sock.getsockname()[1]
         self.set_name(f"{self.kind}@{self.address}")
+        # The behaviour gets ready (opens its store …) before anyone is told the server listens; a client
+        # that connects earlier anyway (it guessed the port) waits in _accept until then.
+        self._ready = asyncio.Event()
+        try:
+            await self.behaviour.on_start()
+        except BaseException:
+            self._server.close()
+            raise
+        self._ready.set()
         self.emit(
             "listen",
             local=self.address,
@@ -129,7 +140,7 @@ class TcpServer(Session):
             meta={"kind": self.kind, "host": sock.getsockname()[0], "port": self.port},
         )
         warn_if_all_interfaces(self, self.host, self.address)
-        await self.behaviour.on_start()
+        await self.behaviour.on_listening()
         self._schedule_sweep()
 
     def _data_event(self, direction: str, payload: bytes, conn: TcpConnection) -> None:
@@ -195,6 +206,8 @@ class TcpServer(Session):
             self._tasks.add(task)
         conn = TcpConnection(self, reader, writer)
         try:
+            if not self._ready.is_set() and self.status == SessionStatus.STARTING:
+                await self._ready.wait()
             if self.status != SessionStatus.RUNNING and self.status != SessionStatus.STARTING:
                 writer.close()
                 return

@@ -16,6 +16,11 @@ class EventInbox:
     def __init__(self) -> None:
         self._events: list[TrafficEvent] = []
         self._subscription: Subscription | None = None
+        self.on_event: Callable[[], None] | None = None  # told of each event (a pane wakes its flush timer)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._events)
 
     def follow(self, journal: Journal, predicate: Callable[[TrafficEvent], bool]) -> None:
         """Collect the events of ``journal`` that pass ``predicate`` from now on (and only those)."""
@@ -25,6 +30,8 @@ class EventInbox:
 
     def _add(self, event: TrafficEvent) -> None:
         self._events.append(event)
+        if self.on_event is not None:
+            self.on_event()
 
     def take(self) -> list[TrafficEvent]:
         """The events gathered since the last call, oldest first."""

@@ -25,6 +25,11 @@ class LineAssembler:
             self._partial[key] = (lines[-1], since if previous else now)
         return lines[:-1]
 
+    @property
+    def pending(self) -> bool:
+        """Whether an unfinished line waits (to be released by ``due`` after ``partial_after``)."""
+        return bool(self._partial)
+
     def due(self, now: float | None = None, final: bool = False) -> list[tuple[Hashable, str]]:
         """Unfinished lines that have waited long enough (all of them with ``final``), released."""
         now = time.monotonic() if now is None else now

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -33,10 +33,23 @@ from .base import NetlabPane
 from .check_box import NetlabCheckbox
 from .event_inbox import EventInbox
 from .host_select import HostSelect
+from .wake_timer import WakeTimer
 
 STATE_STYLES = {"open": "bold green", "closed": "dim", "filtered": "yellow", "error": "bold red"}
 MAX_CLOSED_ROWS = 5_000  # a full scan has 65,535 closed ports: a table of them helps nobody
 FLUSH_INTERVAL = 0.1
+
+
+class ScanProgress(ProgressBar):
+    """Textual's ProgressBar without its own once-a-second timer (which ticks whether a scan runs or not):
+    the pane updates the bar, ETA included, at each flush while a scan runs."""
+
+    def on_mount(self, event: events.Mount) -> None:
+        # Not ProgressBar.on_mount, which starts the timer (nor Widget._on_mount, after it in the MRO:
+        # it only handles "overflow: scroll", which a bar does not have).
+        event.prevent_default()
+        self.update()
+        self._clock.reset()
 
 
 def _titled(widget, title: str):
@@ -118,13 +131,16 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
             yield NetlabCheckbox("trust new SSH host keys", id="scan-trust")
         yield Label("ready" if nmap_binary() else "nmap is not installed: scans use netlab's connect scanner",
                     id="scan-status")
-        yield ProgressBar(total=None, show_eta=True, id="scan-progress")
+        # A known total (0 %) at rest: an indeterminate bar animates 15 times a second, scan or not.
+        yield ScanProgress(total=100, show_eta=True, id="scan-progress")
         yield DataTable(id="scan-results", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="scan-compare-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#scan-results", DataTable).add_columns("Host", "Port", "State", "Service", "Reason")
-        self.set_interval(FLUSH_INTERVAL, self._flush)
+        # Ticks only while a scan runs or its events arrive: an idle pane sleeps.
+        self._flusher = WakeTimer(self, FLUSH_INTERVAL, self._flush_tick, name="scan-flush")
+        self._inbox.on_event = self._flusher.wake
 
     def on_unmount(self) -> None:
         self._inbox.close()
@@ -246,6 +262,11 @@ Which TCP ports answer on a host — what `nmap -sT` does: try to connect to eac
                                               or (scan is not None and event.source == scan.name))
 
         self._inbox.follow(self.netlab.journal, mine)
+
+    def _flush_tick(self) -> bool:
+        had = self._inbox.pending
+        self._flush()
+        return had or (self.session is not None and self.session.running)
 
     def _flush(self) -> None:
         scan = self.scan

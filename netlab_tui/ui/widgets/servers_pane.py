@@ -19,6 +19,7 @@ from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
 from .host_select import HostSelect
+from .wake_timer import WakeTimer
 
 # Where a client should connect to reach a server bound to every interface.
 _LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "*": "127.0.0.1", "::": "::1"}
@@ -47,7 +48,7 @@ your own Python script. Every byte they receive and send appears in the traffic 
 The course's servers:
 - `tcp-echo` sends back what it receives; `tcp-greet` replies `Recu: ` + the data; `tcp-time` replies
   `received at <time>: <data>`.
-- `tcp-finquit` answers each message; `FIN` closes the connection, `FIN,QUIT` stops the server.
+- `tcp-finquit` answers `Coucou ` + each message; `FIN` closes the connection without answering, `FIN,QUIT` stops the server.
 - `contact` is the JSON contact book: one `{"cmd": "list"|"add"|"delete"|"find", "args": {...}}` per
   connection, answered `{"status": ..., "msg": ..., "data": ...}`, then closed.
 - `roles` tells the first client `primary`, the next ones `secondary`; `chat` relays every line to the
@@ -116,7 +117,9 @@ s.close()
         self._unsubscribe = self.netlab.registry.subscribe(self._session_changed)
         self._kind_changed()
         self._refresh_table()
-        self.set_interval(1.0, self._refresh_counters)
+        # The counters are checked once a second while a server exists, and not at all otherwise.
+        self._counters_timer = WakeTimer(self, 1.0, self._refresh_counters, name="servers-counters")
+        self._counters_timer.wake()
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -291,12 +294,16 @@ s.close()
         connect(**client_prefill(pane_id, host, session))
 
     # -- table ---------------------------------------------------------------------------------------
-    def _refresh_counters(self) -> None:
+    def _refresh_counters(self) -> bool:
         if self.netlab.registry.sessions(role="server"):
             self._refresh_table()
+            return True
+        return False
 
     def _session_changed(self, session: Session) -> None:
         # Connections come and go in bursts: redraw at most ten times a second.
+        if session.role == "server" and getattr(self, "_counters_timer", None) is not None:
+            self._counters_timer.wake()
         if session.role == "server" and not self._refresh_pending:
             self._refresh_pending = True
             self.set_timer(0.1, self._refresh_table)
@@ -309,17 +316,18 @@ s.close()
         selected = None
         if table.row_count:
             selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        rows = [
+            (session.name, (session.kind, getattr(session, "address", None) or "—", str(session.status),
+                            _connections(session), f"{session.stats['bytes_in']:,}",
+                            f"{session.stats['bytes_out']:,}"))
+            for session in self.netlab.registry.sessions(role="server")
+        ]
+        if rows == getattr(self, "_shown_rows", None):
+            return  # the same text: no repaint (the counters are checked every second)
+        self._shown_rows = rows
         table.clear()
-        for session in self.netlab.registry.sessions(role="server"):
-            table.add_row(
-                session.kind,
-                getattr(session, "address", None) or "—",
-                str(session.status),
-                _connections(session),
-                f"{session.stats['bytes_in']:,}",
-                f"{session.stats['bytes_out']:,}",
-                key=session.name,
-            )
+        for name, cells in rows:
+            table.add_row(*cells, key=name)
         if selected is not None:
             try:
                 table.move_cursor(row=table.get_row_index(selected))

@@ -27,6 +27,7 @@ from netlab_tui.ui.panes import register_pane
 from .base import NetlabPane
 from .history_input import HistoryInput
 from .event_inbox import EventInbox
+from .wake_timer import WakeTimer
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
 from .host_select import HostSelect
@@ -120,7 +121,14 @@ extra environment (`NAME=value …`) and a timeout in seconds.
         yield StdinLine("shell", lambda: [self.session])
 
     def on_mount(self) -> None:
-        self.set_interval(0.05, self._flush)
+        # Ticks only while output arrives or a partial line waits: an idle pane sleeps.
+        self._flusher = WakeTimer(self, 0.05, self._flush_tick, name="shell-flush")
+        self._inbox.on_event = self._flusher.wake
+
+    def _flush_tick(self) -> bool:
+        had = self._inbox.pending
+        self._flush()
+        return had or self._lines.pending
 
     def on_unmount(self) -> None:
         self._inbox.close()

@@ -38,6 +38,7 @@ from netlab_tui.ui.panes import register_pane
 from .base import NetlabPane
 from .history_input import HistoryInput
 from .event_inbox import EventInbox
+from .wake_timer import WakeTimer
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
 
@@ -169,7 +170,14 @@ rows that differ) followed by a diff of each host against the first.
         yield StdinLine("ssh", lambda: self.sessions)
 
     def on_mount(self) -> None:
-        self.set_interval(0.05, self._flush)
+        # Ticks only while output arrives or a partial line waits: an idle pane sleeps.
+        self._flusher = WakeTimer(self, 0.05, self._flush_tick, name="ssh-flush")
+        self._inbox.on_event = self._flusher.wake
+
+    def _flush_tick(self) -> bool:
+        had = self._inbox.pending
+        self._flush()
+        return had or self._lines.pending
 
     def on_unmount(self) -> None:
         self._inbox.close()

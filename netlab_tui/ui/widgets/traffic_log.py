@@ -26,6 +26,7 @@ from textual.widgets import Static
 from netlab_tui.engine.core.events import TrafficEvent
 
 from .cursor_keys import CURSOR_BINDINGS, scroll_into_view
+from .wake_timer import WakeTimer
 
 # (title, width) per column, widest layout first; the summary takes the rest of the line. The narrow
 # layout (a log under 110 columns: 80x24, or beside a lab panel) drops the time — the inspector shows it —
@@ -158,25 +159,33 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
         self.predicate: Callable[[TrafficEvent], bool] | None = None  # the filter bar's, None = all
         self.marks: set[int] = set()  # seqs marked with m
         self.search_text = ""
+        self._flusher: WakeTimer | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(FLUSH_INTERVAL, self.flush)
+        # Ticks only while events arrive: an idle log sleeps.
+        self._flusher = WakeTimer(self, FLUSH_INTERVAL, self.flush, name="traffic-log-flush")
+        if self.pending:
+            self._flusher.wake()
 
     # -- feeding -------------------------------------------------------------------------------------
     def add(self, event: TrafficEvent) -> None:
         """Queue an event; cheap enough to call for every journal event."""
         self.pending.append(event)
+        flusher = self._flusher
+        if flusher is not None and not flusher.active:
+            flusher.wake()
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
+        """Fold the queued events in; returns whether there were any."""
         if not self.pending:
-            return
+            return False
         batch, self.pending = self.pending, []
         self.received += len(batch)
         if self.predicate is not None:
             predicate = self.predicate
             batch = [e for e in batch if predicate(e)]
             if not batch:
-                return
+                return True
         self.rows.extend(batch)
         excess = len(self.rows) - self.max_rows
         if excess > self.max_rows // 10:  # trim in chunks: deleting a list head is O(n)
@@ -189,6 +198,7 @@ search hits are tinted, marked lines stand out. Select a line to open it in the 
             self.scroll_end(animate=False, immediate=True)
             self._move_cursor(len(self.rows) - 1, keep_follow=True)
         self.refresh()
+        return True
 
     def _set_row_count(self) -> None:
         """Make the scroll range fit the rows held. Assigning ``virtual_size`` asks for a layout of the

@@ -28,6 +28,7 @@ from netlab_tui.ui.panes import register_pane
 from .base import NetlabPane
 from .event_inbox import EventInbox
 from .host_select import HostSelect
+from .wake_timer import WakeTimer
 
 KIND_STYLES = {"created": "green", "modified": "yellow", "moved": "cyan", "deleted": "red"}
 MAX_ROWS = 10_000  # the journal keeps the full history; the table shows the recent part
@@ -105,7 +106,9 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
         clients.border_title = "Collector clients"
         self._collector_subscription = self.netlab.journal.subscribe(
             self._collector_event, lambda e: e.source.startswith(COLLECTOR_NAME + "@"))
-        self.set_interval(FLUSH_INTERVAL, self._flush)
+        # Ticks only while changes arrive: an idle pane sleeps.
+        self._flusher = WakeTimer(self, FLUSH_INTERVAL, self._flush_tick, name="watch-flush")
+        self._inbox.on_event = self._flusher.wake
 
     def on_unmount(self) -> None:
         self._inbox.close()
@@ -165,6 +168,11 @@ Every change in a directory and its subdirectories, as `watchdog` reports it: **
         self._set_status(f"stopped watching {session.root} · {sum(session.counts.values()):,} changes")
 
     # -- live table ----------------------------------------------------------------------------------
+    def _flush_tick(self) -> bool:
+        had = self._inbox.pending
+        self._flush()
+        return had
+
     def _flush(self) -> None:
         events = self._inbox.take()
         if events:
