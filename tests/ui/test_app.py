@@ -48,6 +48,7 @@ async def test_server_client_log_and_inspector_end_to_end():
         await pilot.press("f4", "right", "z")
         await pilot.pause()
         assert inspector.current_view == "hex"
+        await wait_for(pilot, lambda: "00000000  48 65 6c 6c 6f 0a" in inspector.rendered_text())
         assert "00000000  48 65 6c 6c 6f 0a" in inspector.rendered_text()
         assert "|Hello.|" in inspector.rendered_text()
 

@@ -183,8 +183,12 @@ async def test_looking_at_the_traffic_gives_the_inspector_a_whole_hex_row_at_140
         await pilot.press("f3", "up", "f4", "right")
         inspector = app.query_one(Inspector)
         await wait_for(pilot, lambda: inspector.current_view == "hex")
-        row = next(line for line in inspector.rendered_text().splitlines() if line.startswith("00000000"))
-        assert row.endswith("|Hello world 0123|") and inspector.size.width - 2 >= len(row)  # 16 bytes a row, whole
+        # 16 bytes a row, whole, with the ASCII column (the classic or the compact layout, by the width)
+        await wait_for(pilot, lambda: "Hello world 0123" in inspector.rendered_text())
+        row = inspector.rendered_text().splitlines()[0]
+        assert row.startswith("0000") and row.rstrip("|").endswith("Hello world 0123")
+        assert len([part for part in row.split()[1:17] if len(part) == 2]) == 16
+        assert inspector.size.width >= len(row)
         assert app.query_one("#panes").size.width >= 56  # the tool narrows but stays usable
         await pilot.press("f2")  # back to the tools: the tool gets its width back
         await wait_for(pilot, lambda: app.query_one("#panes").size.width >= tool_width)
