@@ -36,8 +36,8 @@ PANES: tuple[PaneRef, ...] = (
     PaneRef("shell", "Shell", "netlab_tui.ui.widgets.shell_pane"),
     PaneRef("watch", "Directory watch", "netlab_tui.ui.widgets.watch_pane"),
     PaneRef("ssh", "SSH", "netlab_tui.ui.widgets.ssh_pane"),
-    PaneRef("labs", "Labs", "netlab_tui.ui.widgets.labs_pane"),
     PaneRef("hosts", "Hosts", "netlab_tui.ui.widgets.hosts_pane"),
+    PaneRef("labs", "Labs", "netlab_tui.ui.widgets.labs_pane"),
 )
 
 _PANES: dict[str, type] = {}

@@ -41,6 +41,7 @@ from netlab_tui.engine.http.client import (
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
+from .check_box import NetlabCheckbox
 from .history_input import HistoryInput
 from .key_value_table import KeyValueTable
 
@@ -168,7 +169,7 @@ What `requests`/`httpx` do, with the wire in view.
                 with Horizontal(classes="form"):
                     yield Label("Timeout (s)")
                     yield Input("10", id="http-timeout", type="number")
-                    yield Checkbox("Follow redirects", id="http-follow")
+                    yield NetlabCheckbox("Follow redirects", id="http-follow")
                     yield Label("at most")
                     yield Input("10", id="http-max-redirects", type="integer")
             with TabPane("Response", id="http-tab-response"):

@@ -19,6 +19,7 @@ from netlab_tui.engine.core.sessions import NetlabError
 from netlab_tui.engine.sockets.payload import encode, escape
 
 from .base import NetlabPane
+from .check_box import NetlabCheckbox
 from .history_input import HistoryInput
 
 MODES = [("text", "text"), ("hex", "hex"), ("JSON", "json")]
@@ -87,7 +88,7 @@ class SocketClientPane(NetlabPane):
         yield Label("  end")
         yield Select(LINE_ENDINGS, value=self.DEFAULT_EOL, allow_blank=False, id=f"{p}-eol",
                      classes="payload-option", compact=True)
-        yield Checkbox("\\ escapes", id=f"{p}-escapes", classes="payload-option", compact=True,
+        yield NetlabCheckbox("\\ escapes", id=f"{p}-escapes", classes="payload-option", compact=True,
                        tooltip="read \\r \\n \\t \\0 \\\\ \\xNN in text as the bytes they stand for")
 
     def exchange(self, status: str, disabled: bool = False) -> Iterator[Widget]:

@@ -36,11 +36,12 @@ from netlab_tui.engine.ssh.client import (
 from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
-from .history_input import HistoryInput
+from .check_box import NetlabCheckbox
 from .event_inbox import EventInbox
-from .wake_timer import WakeTimer
+from .history_input import HistoryInput
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
+from .wake_timer import WakeTimer
 
 MAX_LINES = 5000
 
@@ -163,8 +164,8 @@ rows that differ) followed by a diff of each host against the first.
                 yield Input(placeholder="known_hosts file (default: ~/.ssh/known_hosts + netlab's store)",
                             id="ssh-known-hosts")
                 yield Input(placeholder=f"timeout {DEFAULT_TIMEOUT:g}", id="ssh-timeout", type="number")
-                yield Checkbox("agent", True, id="ssh-agent")
-                yield Checkbox("~/.ssh keys", True, id="ssh-look-for-keys")
+                yield NetlabCheckbox("agent", True, id="ssh-agent")
+                yield NetlabCheckbox("~/.ssh keys", True, id="ssh-look-for-keys")
         yield Label("not connected", id="ssh-status")
         yield RichLog(id="ssh-output", wrap=True, markup=False, max_lines=MAX_LINES)
         yield StdinLine("ssh", lambda: self.sessions)
