@@ -12,10 +12,12 @@ bytes sent and received, sizes and times. ``to_curl`` writes the same request as
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextvars
 import json
 import shlex
+import socket
 import time
 import urllib.parse
 from collections import deque
@@ -23,13 +25,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import anyio
 import httpcore
 import httpx
+from anyio.abc import SocketStream
+from httpcore._backends.anyio import AnyIOStream  # httpcore's own stream over an anyio socket stream
 
 from netlab_tui import __version__
 from netlab_tui.engine.core.events import new_conn_id, sockaddr_str
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.netutil import connect_error
+from netlab_tui.engine.core.place import Place, place_socket
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 USER_AGENT = f"netlab/{__version__}"
@@ -327,12 +333,44 @@ class _RecordingStream(httpcore.AsyncNetworkStream):
 
 
 class _RecordingBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self) -> None:
+    def __init__(self, place: Place | None = None) -> None:
         self._backend = httpcore.AnyIOBackend()
+        self._place = place
+
+    async def _connect_on_place(self, host, port, timeout, local_address, socket_options):
+        """httpcore's AnyIO connect, with the socket opened inside ``self._place`` (a topology host);
+        None when the place needs no socket of its own (this process already runs on that host)."""
+        try:
+            with anyio.fail_after(timeout):
+                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                family, _type, _proto, _canon, sockaddr = infos[0]
+                sock = place_socket(self._place, family, socket.SOCK_STREAM)
+                if sock is None:
+                    return None
+                try:
+                    if local_address:
+                        sock.bind((local_address, 0))
+                    for option in socket_options or ():
+                        sock.setsockopt(*option)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    await asyncio.get_running_loop().sock_connect(sock, sockaddr)
+                    stream = await SocketStream.from_socket(sock)
+                except BaseException:
+                    sock.close()
+                    raise
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except (OSError, anyio.BrokenResourceError) as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        return AnyIOStream(stream)
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        stream = _RecordingStream(await self._backend.connect_tcp(host, port, timeout, local_address,
-                                                                  socket_options))
+        raw = None
+        if self._place is not None:
+            raw = await self._connect_on_place(host, port, timeout, local_address, socket_options)
+        if raw is None:
+            raw = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        stream = _RecordingStream(raw)
         capture = _capture.get()
         if capture is not None:
             capture.connected = time.perf_counter()
@@ -350,15 +388,16 @@ class _RecordingBackend(httpcore.AsyncNetworkBackend):
 
 
 class RecordingTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport, with the recording backend under its connection pool."""
+    """httpx's own transport, with the recording backend under its connection pool (connecting from
+    ``place``, a topology host, when given)."""
 
-    def __init__(self, verify: bool = True) -> None:
+    def __init__(self, verify: bool = True, place: Place | None = None) -> None:
         super().__init__(verify=verify)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify),
             max_connections=10,
             keepalive_expiry=5.0,
-            network_backend=_RecordingBackend(),
+            network_backend=_RecordingBackend(place),
         )
 
 
@@ -382,7 +421,7 @@ class HttpClient(Session):
         return f"{len(self.history)} sent" + (f", last {self.last_target}" if self.last_target else "")
 
     async def _start(self) -> None:
-        self._client = httpx.AsyncClient(transport=RecordingTransport(self.verify), follow_redirects=False,
+        self._client = httpx.AsyncClient(transport=RecordingTransport(self.verify, self.place), follow_redirects=False,
                                          trust_env=False)
 
     async def _stop(self) -> None:

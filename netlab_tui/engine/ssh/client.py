@@ -35,6 +35,7 @@ import platformdirs
 from netlab_tui.engine.core.events import format_addr, new_conn_id, sockaddr_str
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.netutil import check_port, connect_error
+from netlab_tui.engine.core.place import Place, place_socket
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 # paramiko logs socket errors it also raises; netlab reports those itself (one line, in the journal), so
@@ -320,10 +321,12 @@ Emit = Callable[..., None]
 class SshConnection:
     """One authenticated SSH connection. Every method blocks: call them from a thread."""
 
-    def __init__(self, target: SshTarget, emit: Emit, conn: str) -> None:
+    def __init__(self, target: SshTarget, emit: Emit, conn: str, place: Place | None = None) -> None:
         self.target = target
         self.emit = emit
         self.conn = conn
+        self.place = place  # the topology host it connects from (None: this machine)
+        self._sock: socket.socket | None = None  # the socket opened on that host
         self.known = KnownHosts(target.known_hosts)
         self.client: paramiko.SSHClient | None = None
         self.local: str | None = None
@@ -339,10 +342,11 @@ class SshConnection:
         self.known.configure(client)
         client.set_missing_host_key_policy(_CheckHostKey(self.known, t.trust, self._trusted, t.trust_fingerprint))
         try:
+            sock = self._place_socket()
             client.connect(
                 t.host, t.port, username=t.username, password=t.password, pkey=pkey,
                 timeout=t.timeout, banner_timeout=t.timeout, auth_timeout=t.timeout, channel_timeout=t.timeout,
-                allow_agent=t.agent, look_for_keys=t.look_for_keys,
+                allow_agent=t.agent, look_for_keys=t.look_for_keys, sock=sock,
             )
         except HostKeyError:
             self.close()
@@ -390,6 +394,22 @@ class SshConnection:
                   "cipher": transport.remote_cipher, "auth": transport.auth_handler.auth_method
                   if transport.auth_handler is not None else None},
         )
+
+    def _place_socket(self) -> socket.socket | None:
+        """A socket connected to the target from ``self.place`` (a topology host), for paramiko's ``sock=``;
+        None on this machine (paramiko connects itself). OSError / timeout as paramiko's own connect."""
+        if self.place is None:
+            return None
+        t = self.target
+        family, _type, _proto, _canon, sockaddr = socket.getaddrinfo(t.host, t.port, type=socket.SOCK_STREAM)[0]
+        sock = place_socket(self.place, family, socket.SOCK_STREAM)
+        if sock is None:
+            return None
+        self._sock = sock  # close() from another thread can end the connect
+        sock.setblocking(True)
+        sock.settimeout(t.timeout)
+        sock.connect(sockaddr)
+        return sock
 
     def _tried(self) -> str:
         t = self.target
@@ -513,6 +533,10 @@ class SshConnection:
         if self.client is not None:
             with contextlib.suppress(Exception):
                 self.client.close()
+        if self._sock is not None:  # paramiko does not close a socket it was given before it started
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
 
 
 # -- the session -------------------------------------------------------------------------------------------
@@ -564,7 +588,7 @@ class SshSession(Session):
         self._cancel = threading.Event()
         self._started_at = time.monotonic()
         logged_in: asyncio.Future[None] = loop.create_future()
-        self._connection = SshConnection(self.target, self._emit, self.conn)
+        self._connection = SshConnection(self.target, self._emit, self.conn, self.place)
         self._thread = threading.Thread(target=self._main, args=(loop, logged_in), name=f"netlab {self.name}",
                                         daemon=True)
         self._thread.start()

@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from netlab_tui.engine.core.events import format_addr, new_conn_id, sockaddr_str
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.netutil import bind_error, check_port, is_all_interfaces, resolve
+from netlab_tui.engine.core.place import place_command, place_socket
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
 # paramiko logs socket errors it also raises; netlab reports those itself (one line, in the journal), so
@@ -157,7 +158,8 @@ class SshLabServer(Session):
         self.authorized = read_authorized_keys(keys_file) if keys_file else []
         where = format_addr(self.host, self.port)
         family, sockaddr = await resolve(self.host, self.port, passive=True)
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # On a topology host (engine.core.place) the listening socket is opened there.
+        sock = place_socket(self.place, family, socket.SOCK_STREAM) or socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(sockaddr)
@@ -300,7 +302,7 @@ class SshLabServer(Session):
                "USER": account.pw_name, "LOGNAME": account.pw_name, "HOME": account.pw_dir, "SHELL": shell}
         meta = {"channel": channel.get_id()}
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            proc = subprocess.Popen(place_command(self.place, argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     cwd=account.pw_dir if os.path.isdir(account.pw_dir) else None, env=env,
                                     start_new_session=True)
         except OSError as exc:
