@@ -28,6 +28,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from netlab_tui.engine.core.place import current_place
 from netlab_tui.engine.core.sessions import NetlabError
 from netlab_tui.engine.http.client import (
     AUTH_KINDS,
@@ -43,6 +44,7 @@ from netlab_tui.ui.panes import register_pane
 from .base import NetlabPane
 from .check_box import NetlabCheckbox
 from .history_input import HistoryInput
+from .host_select import HostSelect
 from .key_value_table import KeyValueTable
 
 RAW_SHOWN = 64 * 1024  # bytes of each direction shown in the Raw tab (the inspector shows everything)
@@ -144,6 +146,7 @@ What `requests`/`httpx` do, with the wire in view.
         self._auto_url = ""  # the URL this pane filled in itself from a running server (replaced, never what you typed)
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield Select([(m, m) for m in METHODS], value="GET", allow_blank=False, id="http-method")
             yield HistoryInput("", id="http-url", placeholder=NO_SERVER_PLACEHOLDER)
@@ -315,6 +318,8 @@ What `requests`/`httpx` do, with the wire in view.
     async def send_request(self, spec: HttpRequestSpec) -> None:
         self._set_status(Text(f"sending {spec.method} {spec.url} …"))
         try:
+            if self.client is not None and self.client.running and self.client.place is not current_place.get():
+                await self.netlab.registry.stop(self.client)  # another host was chosen: connect from there
             if self.client is None or not self.client.running:
                 self.client = HttpClient(self.netlab.journal)
                 await self.netlab.registry.start(self.client)

@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, OptionList, RichLog, Select
 from textual.widgets.option_list import Option
 
+from netlab_tui.engine.core.place import current_place
 from netlab_tui.engine.core.sessions import NetlabError
 from netlab_tui.engine.rpc.client import RpcClient, RpcResult, parse_cli_value
 from netlab_tui.engine.rpc.server import plain
@@ -22,6 +23,7 @@ from netlab_tui.ui.panes import register_pane
 
 from .base import NetlabPane
 from .history_input import HistoryInput
+from .host_select import HostSelect
 
 PROTOCOLS = ("xml-rpc", "json-rpc")
 
@@ -85,6 +87,7 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
         self.results: list[RpcResult] = []
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield Select([(p, p) for p in PROTOCOLS], value="xml-rpc", allow_blank=False, id="rpc-protocol")
             yield Input("http://127.0.0.1:8000/", id="rpc-url", placeholder="http://host:port/ or …/jsonrpc")
@@ -125,7 +128,8 @@ Remote procedure calls over HTTP — what `xmlrpc.client.ServerProxy` does, with
         protocol = str(self.query_one("#rpc-protocol", Select).value)
         if not url:
             raise NetlabError("enter the server's URL, e.g. http://127.0.0.1:8000/")
-        if self.client is not None and self.client.running and (self.client.url, self.client.protocol) == (url, protocol):
+        if self.client is not None and self.client.running and (self.client.url, self.client.protocol,
+                                                                self.client.place) == (url, protocol, current_place.get()):
             return self.client
         if self.client is not None and self.client.running:
             await self.netlab.registry.stop(self.client)

@@ -39,6 +39,7 @@ from .base import NetlabPane
 from .check_box import NetlabCheckbox
 from .event_inbox import EventInbox
 from .history_input import HistoryInput
+from .host_select import HostSelect
 from .output_lines import LineAssembler
 from .stdin_line import StdinLine
 from .wake_timer import WakeTimer
@@ -150,6 +151,7 @@ rows that differ) followed by a diff of each host against the first.
         self.transcript: deque[str] = deque(maxlen=MAX_LINES)  # the output's lines as plain text
 
     def compose(self) -> ComposeResult:
+        yield HostSelect()
         with Horizontal(classes="form"):
             yield Input(placeholder="user@host — several: a,b:2222", id="ssh-host")
             yield Input(placeholder="22", id="ssh-port", type="integer")
