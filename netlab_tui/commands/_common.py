@@ -82,7 +82,9 @@ def event_json(event: TrafficEvent) -> str:
         text = "null" if event.message is None else _json_str(event.message)
         hex_ = "null"
     meta = "null" if event.meta is None else json.dumps(event.meta, ensure_ascii=False, default=str)
-    return f'{{"ts": {event.ts!r}, {head}, "size": {size}, "text": {text}, "hex": {hex_}, "meta": {meta}}}'
+    host = "null" if event.host is None else _json_str(event.host)
+    return (f'{{"ts": {event.ts!r}, {head}, "size": {size}, "text": {text}, "hex": {hex_}, "meta": {meta}, '
+            f'"host": {host}}}')
 
 
 class EventPrinter:

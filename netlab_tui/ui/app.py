@@ -227,6 +227,8 @@ class NetlabApp(App[int]):
         base = self.screen_stack[0]  # the panes live on the default screen, whatever is on top
         switcher = base.query_one("#panes", ContentSwitcher)
         switcher.current = pane_id
+        for selector in pane.query("HostSelect"):  # topologies started elsewhere since it was last shown
+            selector.refresh_hosts()
         tools = base.query_one("#tools", OptionList)
         tools.highlighted = self.pane_ids.index(pane_id)
         if prefill:

@@ -85,7 +85,9 @@ def test_prove_refuses_a_lab_whose_starter_passes_and_a_mistake_diagnosed_otherw
     assert result.returncode == 1
     assert f"{lab}/starter/client.py:" in out and "step 2 (bytes): the starter already passes it" in out
     assert f"{lab}/wrong/receive_once.py:" in out
-    assert "step 3 (recv-loop): fails, but is diagnosed wrong-output, not no-traffic" in out
+    # (Closing with 46 KB unread may also reset the connection: then the close check fails too, wrong-bytes.)
+    line = next(row for row in out.splitlines() if "step 3 (recv-loop): fails, but is diagnosed" in row)
+    assert "wrong-output" in line.split("not no-traffic")[0] and "not no-traffic" in line
     assert "reference solution fails" not in out
 
 
@@ -219,7 +221,7 @@ def test_run_in_the_terminal_while_the_learner_edits_in_their_editor(tmp_path, l
     hello, bytes_step, recv = row["steps"]
     assert hello["step"] == "hello" and hello["passed"] and hello["hints"] == 1 and hello["seconds"] > 0
     assert bytes_step["passed"] and bytes_step["hints"] == 1 and bytes_step["tries"] >= 2  # starter, then fixed
-    assert bytes_step["seconds"] > 0 and recv["passed"] is None and recv["tries"] == 0
+    assert bytes_step["seconds"] >= 0 and recv["passed"] is None and recv["tries"] == 0
     text = run_netlab("lab", "progress", env=lab_env).stdout.decode()
     assert "tcp-first-exchange — First TCP exchange" in text and "hints  1" in text and "tries" in text
 

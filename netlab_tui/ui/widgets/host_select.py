@@ -45,9 +45,11 @@ class HostSelect(Horizontal):
                           tooltip="run this tool's sessions on a host of a running topology")
 
     def on_mount(self) -> None:
+        # Topologies come and go from other processes too (`netlab topo up`): a stat every 2 s while one
+        # runs; with none, an idle netlab sleeps and the list is read again when the pane is shown
+        # (NetlabApp.show_pane) or a lab prefills a host (choose).
+        self._timer = self.set_interval(2.0, self.refresh_hosts, pause=True)
         self.refresh_hosts()
-        # Topologies come and go from other processes too (`netlab topo up`): a stat every 2 s.
-        self.set_interval(2.0, self.refresh_hosts)
 
     def refresh_hosts(self, force: bool = False) -> None:
         try:
@@ -59,6 +61,9 @@ class HostSelect(Horizontal):
             return
         self._stamp = stamp
         hosts = {f"{h.topology}/{h.name}": h for h in live_hosts()}
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            timer.resume() if hosts else timer.pause()
         if hosts.keys() == self.hosts.keys() and not force:
             return
         self.hosts = hosts

@@ -60,14 +60,25 @@ In a terminal: `netlab topo exec NAME HOST -- COMMAND`.
         yield table
 
     def on_mount(self) -> None:
+        # Live counters once a second, only while the pane is shown and a topology runs.
+        self._timer = self.set_interval(1.0, self._tick, pause=True)
         self.refresh_hosts()
-        self.set_interval(1.0, self._tick)
+
+    def on_show(self) -> None:
+        self._tick()
+
+    def on_hide(self) -> None:
+        self._timer.pause()
 
     def _tick(self) -> None:
-        if self.display:  # counters only while the pane is shown
-            self.refresh_hosts()
+        running = self.refresh_hosts()
+        if running and self.display:
+            self._timer.resume()
+        else:
+            self._timer.pause()
 
-    def refresh_hosts(self) -> None:
+    def refresh_hosts(self) -> bool:
+        """Redraw the hosts and their counters; whether a topology is running."""
         hosts = live_hosts()
         table = self.query_one(DataTable)
         summary = self.query_one("#hosts-summary", Static)
@@ -75,7 +86,7 @@ In a terminal: `netlab topo exec NAME HOST -- COMMAND`.
             table.clear()
             summary.update("No topology is running. Start a multi-host lab (topic multi-host), or "
                            "`netlab topo up FILE` in a terminal.")
-            return
+            return False
         topologies = sorted({h.topology for h in hosts})
         segments: dict[tuple[str, str], list[str]] = {}
         for host in hosts:
@@ -95,8 +106,9 @@ In a terminal: `netlab topo exec NAME HOST -- COMMAND`.
             table.clear()
             for key, values in rows:
                 table.add_row(*values, key=key)
-            return
+            return True
         for key, values in rows:
             for column, value in zip(table.ordered_columns, values):
                 if table.get_cell(key, column.key) != value:
                     table.update_cell(key, column.key, value)
+        return True
