@@ -41,6 +41,15 @@ class NetlabPane(Vertical):
     def focus_first(self) -> None:
         """Focus the pane's first focusable widget (when the pane is opened from the sidebar)."""
         for widget in self.query("*"):
-            if widget.focusable:
+            if widget.focusable and self._shown(widget):
                 widget.focus()
                 return
+
+    def _shown(self, widget) -> bool:
+        """Not inside a hidden part of the pane (a host selector while no topology runs …)."""
+        node = widget
+        while node is not None and node is not self:
+            if not node.display:
+                return False
+            node = node.parent
+        return True

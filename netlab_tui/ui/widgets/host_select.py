@@ -41,7 +41,7 @@ class HostSelect(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("on host")
-        yield Select[str]([], prompt=THIS_MACHINE, allow_blank=True, compact=True,
+        yield Select[str]([], prompt=THIS_MACHINE, allow_blank=True, compact=True, disabled=True,
                           tooltip="run this tool's sessions on a host of a running topology")
 
     def on_mount(self) -> None:
@@ -75,6 +75,7 @@ class HostSelect(Horizontal):
         elif chosen is not None or self.place is not None:
             self._apply(None)  # the topology it ran on is gone: back to this machine
         self.set_class(bool(hosts), "-live")
+        select.disabled = not hosts  # hidden: never where the focus lands
 
     def choose(self, host: str | None) -> None:
         """Select a host by name (``h2``) or ``topology/h2``; None for this machine (labs prefill this)."""
