@@ -12,20 +12,11 @@ import pytest
 from netlab_tui.engine.topology import netns, runs
 
 from ..conftest import netlab_cmd, run_netlab
-from ..engine.topology._host_state import ROOT_REASON, leftovers, machine_state
+from ..engine.topology._host_state import ROOT_REASON, hosts_toml, leftovers, machine_state
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_REASON)
 
-THREE = """
-[hosts.h1]
-ip = "10.213.8.1/24"
-[hosts.h2]
-ip = "10.213.8.2/24"
-[hosts.h3]
-ip = "10.213.8.3/24"
-[segments.lan]
-hosts = ["h1", "h2", "h3"]
-"""
+THREE = hosts_toml("8", 3, "lan")
 
 
 @pytest.fixture

@@ -12,32 +12,21 @@ from textual.widgets import Input
 from netlab_tui.engine.core.place import on_place
 from netlab_tui.engine.http.lab import LabHttpApp
 from netlab_tui.engine.http.server import HttpServer
-from netlab_tui.engine.topology.model import parse_topology
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.host_select import HostSelect
 from netlab_tui.ui.widgets.http_client_pane import HttpClientPane
-from tests.engine.topology._host_state import ROOT_REASON, leftovers
+from tests.engine.topology._host_state import ROOT_REASON, hosts_toml, running_network
 from tests.ui.helpers import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_REASON)
 
-TWO = """
-[hosts.h1]
-ip = "10.213.12.1/24"
-[hosts.h2]
-ip = "10.213.12.2/24"
-"""
+TWO = hosts_toml("12", 2)
 
 
 @pytest.fixture
 def network():
-    from netlab_tui.engine.topology.network import Network
-
-    net = Network(parse_topology(TWO), f"uc-{os.getpid()}")
-    net.up()
-    yield net
-    net.down()
-    assert leftovers(net.prefix) == []
+    with running_network(TWO, "uc") as net:
+        yield net
 
 
 async def test_the_http_pane_on_h2_gets_the_lab_server_on_h1(network, tmp_path):

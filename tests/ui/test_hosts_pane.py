@@ -10,32 +10,21 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from netlab_tui.engine.core.catalog import server_kinds
 from netlab_tui.engine.core.place import on_place
-from netlab_tui.engine.topology.model import parse_topology
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.host_select import HostSelect
 from netlab_tui.ui.widgets.tcp_client_pane import TcpClientPane
-from tests.engine.topology._host_state import ROOT_REASON, leftovers
+from tests.engine.topology._host_state import ROOT_REASON, hosts_toml, leftovers, running_network
 from tests.ui.helpers import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_REASON)
 
-TWO = """
-[hosts.h1]
-ip = "10.213.11.1/24"
-[hosts.h2]
-ip = "10.213.11.2/24"
-"""
+TWO = hosts_toml("11", 2)
 
 
 @pytest.fixture
 def network():
-    from netlab_tui.engine.topology.network import Network
-
-    net = Network(parse_topology(TWO), f"ui-{os.getpid()}")
-    net.up()
-    yield net
-    net.down()
-    assert leftovers(net.prefix) == []
+    with running_network(TWO, "ui") as net:
+        yield net
 
 
 async def test_a_tcp_client_on_h2_reaches_h1_and_the_hosts_view_counts_it(network):

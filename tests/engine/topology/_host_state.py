@@ -3,10 +3,14 @@ topology could leave behind (namespaces, records, processes)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 
 from netlab_tui.engine.topology import netns, runs
+from netlab_tui.engine.topology.model import parse_topology
+from netlab_tui.engine.topology.network import Network
 
 ROOT_REASON = "network namespaces need root (CI runs as root)"
 
@@ -29,3 +33,28 @@ def leftovers(prefix: str | None = None) -> list[str]:
 
 def alive(pid: int) -> bool:
     return runs.process_start(pid) is not None and os.path.exists(f"/proc/{pid}")
+
+
+def hosts_toml(subnet: str, count: int = 2, segment: str | None = None) -> str:
+    """A topology of ``count`` hosts h1… at ``10.213.<subnet>.N/24`` (one subnet per test file, so parallel
+    runs never share addresses), joined on one segment when ``segment`` is given."""
+    text = "".join(f'[hosts.h{n}]\nip = "10.213.{subnet}.{n}/24"\n' for n in range(1, count + 1))
+    if segment:
+        names = ", ".join(f'"h{n}"' for n in range(1, count + 1))
+        text += f"[segments.{segment}]\nhosts = [{names}]\n"
+    return text
+
+
+@contextlib.contextmanager
+def running_network(text: str, label: str) -> Iterator[Network]:
+    """A topology built from ``text`` for one test, torn down after it; proves nothing is left behind and
+    the machine's own namespace is as it was."""
+    before = machine_state()
+    net = Network(parse_topology(text), f"{label}-{os.getpid()}")
+    net.up()
+    try:
+        yield net
+    finally:
+        net.down()
+    assert leftovers(net.prefix) == []
+    assert machine_state() == before

@@ -16,33 +16,19 @@ from netlab_tui.engine.rpc.client import RpcClient
 from netlab_tui.engine.rpc.server import RpcApp
 from netlab_tui.engine.ssh.client import SshSession, SshTarget
 from netlab_tui.engine.ssh.server import SshLabServer
-from netlab_tui.engine.topology.model import parse_topology
-from netlab_tui.engine.topology.network import Network
 from tests.sshd import isolated_home  # noqa: F401 - isolated_home: an autouse fixture
 
-from ._host_state import ROOT_REASON, leftovers, machine_state
+from ._host_state import ROOT_REASON, hosts_toml, running_network
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_REASON)
 
-TWO = """
-[hosts.h1]
-ip = "10.213.9.1/24"
-[hosts.h2]
-ip = "10.213.9.2/24"
-[segments.lan]
-hosts = ["h1", "h2"]
-"""
+TWO = hosts_toml("9", 2, "lan")
 
 
 @pytest.fixture
 def network():
-    before = machine_state()
-    net = Network(parse_topology(TWO), f"c-{os.getpid()}")
-    net.up()
-    yield net
-    net.down()
-    assert leftovers(net.prefix) == []
-    assert machine_state() == before
+    with running_network(TWO, "c") as net:
+        yield net
 
 
 async def test_http_client_on_h2_gets_the_lab_server_on_h1(network, journal, registry, tmp_path):

@@ -19,31 +19,17 @@ from netlab_tui.engine.topology import netns, runs
 from netlab_tui.engine.topology.model import parse_topology
 from netlab_tui.engine.topology.network import Network
 
-from ._host_state import ROOT_REASON, alive, leftovers, machine_state
+from ._host_state import ROOT_REASON, alive, hosts_toml, leftovers, machine_state, running_network
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason=ROOT_REASON)
 
-THREE = """
-[hosts.h1]
-ip = "10.213.7.1/24"
-[hosts.h2]
-ip = "10.213.7.2/24"
-[hosts.h3]
-ip = "10.213.7.3/24"
-[segments.lan]
-hosts = ["h1", "h2", "h3"]
-"""
+THREE = hosts_toml("7", 3, "lan")
 
 
 @pytest.fixture
 def network():
-    before = machine_state()
-    net = Network(parse_topology(THREE), f"t-{os.getpid()}")
-    net.up()
-    yield net
-    net.down()
-    assert leftovers(net.prefix) == []
-    assert machine_state() == before
+    with running_network(THREE, "t") as net:
+        yield net
 
 
 def run_on(net: Network, host: str, *argv: str) -> subprocess.CompletedProcess:
