@@ -226,7 +226,7 @@ async def test_rpc_client_against_something_else(journal, registry, tmp_path):
     with pytest.raises(NetlabError, match="HTTP 405 Method Not Allowed instead of an xml-rpc response"):
         await client.call("add", [1, 2])
     with pytest.raises(NetlabError, match="unknown RPC protocol"):
-        RpcClient(journal, "http://x/", "soap")
+        RpcClient(journal, "http://127.0.0.1/", "soap")
 
 
 def test_service_directly():
