@@ -393,9 +393,9 @@ class NetlabApp(App[int]):
 
     def lab_panel(self):
         """The open lab's panel, or None."""
-        if not self.screen_stack:
-            return None
-        from .widgets.lab_panel import LabPanel  # the lab code is not needed for the first frame
+        if not self.screen_stack or not self.screen_stack[0].has_class("-lab"):  # set by lab_layout
+            return None  # and the lab code is not imported (the footer asks this before the first frame)
+        from .widgets.lab_panel import LabPanel
 
         panels = list(self.screen_stack[0].query(LabPanel))
         return panels[0] if panels and panels[0].is_attached else None

@@ -1,7 +1,10 @@
 """The catalogue of server kinds: what ``netlab serve KIND`` and the TUI's Servers pane can start.
 
 Each engine module registers its kinds with ``register_server``; ``server_kinds()`` imports the
-built-in modules first, so the list is complete wherever it is asked for.
+built-in modules first, so the list is complete wherever it is asked for. A tool whose server pulls in
+a library (h11, watchdog, paramiko …) registers from a light ``kind.py`` whose factory imports the
+server when one is created: listing the kinds (the Servers pane's first frame, ``serve --help``)
+imports none of them.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "netlab_tui.engine.sockets.behaviours",
     "netlab_tui.engine.sockets.udp",
     "netlab_tui.engine.ssh.kind",
-    "netlab_tui.engine.watch.collector",
-    "netlab_tui.engine.http.lab",
-    "netlab_tui.engine.rpc.server",
+    "netlab_tui.engine.watch.kind",
+    "netlab_tui.engine.http.kind",
+    "netlab_tui.engine.rpc.kind",
 )
 
 

@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from netlab_tui.engine.core.catalog import ServerKind, ServerOption, register_server
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.sessions import NetlabError
 from netlab_tui.engine.rpc.server import RpcEndpoints
@@ -468,17 +467,6 @@ XML-RPC: <code>POST /RPC2</code>; JSON-RPC 2.0: <code>POST /jsonrpc</code>.</p>
 """
 
 
-def _http_server(journal: Journal, host: str = "127.0.0.1", port: int = 0, db: str | None = None) -> HttpServer:
+def make_server(journal: Journal, host: str = "127.0.0.1", port: int = 0, db: str | None = None) -> HttpServer:
+    """The ``http`` kind's server (registered in ``kind.py``)."""
     return HttpServer(journal, LabHttpApp(db=db), host, port)
-
-
-register_server(ServerKind(
-    name="http",
-    title="HTTP lab server",
-    summary="HTTP/1.1: echo (/get, /post …), /api/random, users/messages on SQLite, /status, /delay, RPC",
-    proto="http",
-    factory=_http_server,
-    options=(ServerOption("db", "SQLite file for users and messages (default: in the user data directory)",
-                          metavar="PATH"),),
-    default_port=8080,
-))

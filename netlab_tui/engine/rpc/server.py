@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from netlab_tui.engine.core.catalog import ServerKind, register_server
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.http.server import HttpApp, HttpRequest, HttpResponse, HttpServer, text_response
 
@@ -381,18 +380,9 @@ class RpcApp(HttpApp):
         return text_response("\n".join(lines))
 
 
-def _rpc_server(journal: Journal, host: str = "127.0.0.1", port: int = 0) -> HttpServer:
+def make_server(journal: Journal, host: str = "127.0.0.1", port: int = 0) -> HttpServer:
+    """The ``xmlrpc`` kind's server (registered in ``kind.py``)."""
     return HttpServer(journal, RpcApp(), host, port)
-
-
-register_server(ServerKind(
-    name="xmlrpc",
-    title="XML-RPC service",
-    summary="XML-RPC with introspection (add, sub, double, current_time, weather_forecast); JSON-RPC at /jsonrpc",
-    proto="http",
-    factory=_rpc_server,
-    default_port=8000,
-))
 
 
 # The client (RpcClient, RpcResult, parse_cli_value) lives in rpc_client.py: it subclasses the httpx-based

@@ -17,14 +17,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from netlab_tui.engine.core.catalog import ServerKind, register_server
 from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.sockets.behaviours import Behaviour
 
 from .watcher import CHANGE_KINDS, COLLECTOR_NAME, GREETING_KEY
 
 if TYPE_CHECKING:
-    from netlab_tui.engine.sockets.tcp import TcpConnection
+    from netlab_tui.engine.sockets.tcp import TcpConnection, TcpServer
 
 MAX_LINE = 1 << 20
 GREETING = (json.dumps({GREETING_KEY: COLLECTOR_NAME, "ack": True}) + "\n").encode()
@@ -144,18 +143,9 @@ class WatchCollectorBehaviour(Behaviour):
         return client
 
 
-def _collector_factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any):
+def make_server(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any) -> "TcpServer":
+    """The ``watch-collector`` kind's server (registered in ``kind.py``)."""
     from netlab_tui.engine.sockets.tcp import TcpServer
 
     # Watchers stay connected while nothing changes: no idle timeout.
     return TcpServer(journal, WatchCollectorBehaviour(**options), host=host, port=port, idle_timeout=None)
-
-
-register_server(ServerKind(
-    name=COLLECTOR_NAME,
-    title="Watch collector",
-    summary="receives directory changes as JSON lines from several `netlab watch --forward` clients",
-    proto="tcp",
-    factory=_collector_factory,
-    default_port=0,
-))

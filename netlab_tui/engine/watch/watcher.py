@@ -46,10 +46,11 @@ from netlab_tui.engine.core.journal import Journal
 from netlab_tui.engine.core.netutil import check_port, connect_error, open_tcp_connection, resolve
 from netlab_tui.engine.core.sessions import NetlabError, Session
 
+from .kind import COLLECTOR_NAME
+
 CHANGE_KINDS = ("created", "modified", "moved", "deleted")
 DEFAULT_QUEUE_LIMIT = 10_000
 GREETING_KEY = "netlab"
-COLLECTOR_NAME = "watch-collector"
 
 
 # -- paths and globs -----------------------------------------------------------------------------------

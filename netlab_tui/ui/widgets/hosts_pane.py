@@ -4,7 +4,6 @@ addresses, links and live byte counters."""
 from __future__ import annotations
 
 import os
-from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
