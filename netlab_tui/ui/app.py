@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.compose import compose
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -48,6 +48,19 @@ traffic log below. Select a line of the log to open it in the inspector.
 """
 
 
+class MainScreen(Screen):
+    """The default screen: the tools, the panes, the inspector and the log."""
+
+    _resumed = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # The first resume comes right after every widget was styled as it mounted: styling them all
+        # again would only delay the first frame. (Later resumes, after a screen on top, still do.)
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
+
 class NetlabApp(App[int]):
     CSS_PATH = "netlab.tcss"
     TITLE = "netlab"
@@ -80,7 +93,6 @@ class NetlabApp(App[int]):
         # `is None`, not `or`: an empty Journal/SessionRegistry is falsy (both have __len__)
         self.journal = journal if journal is not None else Journal()
         self.registry = registry if registry is not None else SessionRegistry(self.journal)
-        self._panes: list[PaneRef] = list(PANES)
         self._subscription = None
         self.initial_filter = ""  # `netlab open FILE --filter ...`
         self._followed_event: TrafficEvent | None = None
@@ -88,13 +100,25 @@ class NetlabApp(App[int]):
         self._log: TrafficLog | None = None  # found at mount
         self._inspector: Inspector | None = None
         self._filter_bar: FilterBar | None = None
-        # The first pane is composed with the screen; the others are mounted right after the first
-        # paint (building all of them up front doubled the time to the first full screen).
+        # Only the first pane is built with the screen; each other is built the first time it is shown
+        # (all eleven at once cost a second of CPU and 44 MB, a class of learners as many times).
+        self._panes: list[PaneRef] = [ref for ref in PANES if ref.available()]
         self._pane_widgets: dict[str, NetlabPane] = {}
-        self.panes_ready = asyncio.Event()
+        self._pane_building: dict[str, asyncio.Event] = {}  # set once the pane is mounted
         self._pending_show: tuple[str, bool, dict] | None = None
+        self._palette_buttons: dict[str, list[tuple[str, str, str]]] = {}
 
     # -- layout --------------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        """The default screen, with the breakpoint classes of the terminal's size already set: Textual sets
+        them on the first resize, after the widgets are styled, and every class change styles them all
+        again (a tenth of the time to the first frame)."""
+        screen = MainScreen(id="_default")
+        width, height = self.size
+        for breakpoints, size in ((self.HORIZONTAL_BREAKPOINTS, width), (self.VERTICAL_BREAKPOINTS, height)):
+            screen.add_class(next(name for edge, name in sorted(breakpoints, reverse=True) if size >= edge))
+        return screen
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="⇄")
         with Horizontal(id="main"):
@@ -137,38 +161,6 @@ class NetlabApp(App[int]):
         self._update_counts()
         self._update_pane_title()
         self.query_one("#tools", OptionList).highlighted = 0
-        # After the first frame is on the terminal: "after refresh" alone comes before the frame is
-        # written, and building the other panes then would hold it back by their whole cost.
-        self.call_after_refresh(lambda: self.set_timer(0.05, self._mount_other_panes))
-
-    async def _mount_other_panes(self) -> None:
-        switcher = self.query_one("#panes", ContentSwitcher)
-        for ref in self._panes[1:]:
-            await asyncio.sleep(0)  # keys typed meanwhile are answered between two imports
-            pane_cls = ref.load()
-            if not pane_cls.available():
-                continue
-            pane = self._pane_widgets[ref.pane_id] = pane_cls(id=ref.pane_id)
-            pane.display = False
-            await switcher.mount(pane)
-        unavailable = [ref for ref in self._panes if ref.pane_id not in self._pane_widgets]
-        if unavailable:
-            tools = self.query_one("#tools", OptionList)
-            for ref in unavailable:
-                tools.remove_option(ref.pane_id)
-            self._panes = [ref for ref in self._panes if ref.pane_id in self._pane_widgets]
-        self.panes_ready.set()
-        if self._pending_show is not None:
-            pane_id, focus, prefill = self._pending_show
-            self._pending_show = None
-            self.show_pane(pane_id, focus, **prefill)
-
-    @asynccontextmanager
-    async def run_test(self, *args, **kwargs) -> AsyncIterator:  # type: ignore[override]
-        """Pilot gets the app once every pane is mounted — as a user does, a moment after the first paint."""
-        async with super().run_test(*args, **kwargs) as pilot:
-            await asyncio.wait_for(self.panes_ready.wait(), 30)
-            yield pilot
 
     def on_unmount(self) -> None:
         if self._subscription is not None:
@@ -220,10 +212,18 @@ class NetlabApp(App[int]):
         return [p.pane_id for p in self._panes]
 
     def show_pane(self, pane_id: str, focus: bool = True, **prefill: object) -> NetlabPane | None:
+        """Show a tool's pane (built now if it never was: then it shows once mounted, unless another
+        pane was asked for meanwhile). Returns the pane, or None for a tool that is not here; see
+        ``open_pane`` to wait for a pane built now."""
         pane = self._pane_widgets.get(pane_id)
-        if pane is None or not pane.is_attached:  # still being mounted just after start-up: show it then
+        if pane is None:
+            if pane_id not in self.pane_ids:
+                return None
+            pane = self._build_pane(pane_id)
+        if pane_id in self._pane_building:
             self._pending_show = (pane_id, focus, dict(prefill))
             return pane
+        self._pending_show = None
         base = self.screen_stack[0]  # the panes live on the default screen, whatever is on top
         switcher = base.query_one("#panes", ContentSwitcher)
         switcher.current = pane_id
@@ -236,6 +236,35 @@ class NetlabApp(App[int]):
         if focus:
             self.call_after_refresh(pane.focus_first)
         self._update_pane_title()
+        return pane
+
+    async def open_pane(self, pane_id: str, focus: bool = True, **prefill: object) -> NetlabPane | None:
+        """``show_pane``, once the pane is mounted: what it returns can be used at once."""
+        if pane_id not in self._pane_widgets and pane_id in self.pane_ids:
+            self._build_pane(pane_id)
+        building = self._pane_building.get(pane_id)
+        if building is not None:
+            await building.wait()
+        return self.show_pane(pane_id, focus, **prefill)
+
+    def _build_pane(self, pane_id: str) -> NetlabPane:
+        ref = next(ref for ref in self._panes if ref.pane_id == pane_id)
+        pane = self._pane_widgets[pane_id] = ref.load()(id=pane_id)
+        pane.display = False
+        building = self._pane_building[pane_id] = asyncio.Event()
+        mounting = self.screen_stack[0].query_one("#panes", ContentSwitcher).mount(pane)
+
+        async def mounted() -> None:
+            await mounting
+            del self._pane_building[pane_id]
+            building.set()
+            if not pane.is_attached or self._exit:  # the app closed meanwhile
+                return
+            if self._pending_show is not None and self._pending_show[0] == pane_id:
+                _, focus, prefill = self._pending_show
+                self.show_pane(pane_id, focus, **prefill)
+
+        self.run_worker(mounted(), group="build-pane")
         return pane
 
     def _update_pane_title(self) -> None:
@@ -440,7 +469,7 @@ class NetlabApp(App[int]):
             return
         self.notify(f"{session.name} started", timeout=3)
         # Selected and focused in the Servers pane, so that `c` opens its client at once.
-        servers = self.show_pane("servers", focus=False)
+        servers = await self.open_pane("servers", focus=False)
         select = getattr(servers, "select_session", None)
         if servers is not None and servers.is_attached and select is not None:
             select(session.name)
@@ -494,34 +523,54 @@ class NetlabApp(App[int]):
                 yield SystemCommand(f"{title}{f' ({key})' if key else ''}", help_text,
                                     lambda name=name: self.run_worker(self.action_lab(name), group="lab-keys"))
         # Every pane's own actions, by name — its keys and its buttons: they act on the pane, shown first.
+        # A pane not built yet is named from its class and a composition that is never mounted.
         for ref in self._panes:
-            pane = self._pane_widgets.get(ref.pane_id)
-            if pane is None:
-                continue
+            pane_cls = ref.load()
             names: set[str] = set()
-            for binding in type(pane).BINDINGS:
+            for binding in pane_cls.BINDINGS:
                 if isinstance(binding, Binding) and binding.description:
                     names.add(binding.description.lower())
                     yield SystemCommand(f"{ref.title}: {binding.description}",
                                         f"{self.get_key_display(binding)} in the {ref.title} pane",
-                                        lambda pane=pane, ref=ref, action=binding.action:
-                                        self._pane_action(ref.pane_id, pane, action))
-            for button in pane.query(Button).results(Button):
-                label = str(button.label).strip()
-                if button.disabled or not label or label.lower() in names:
+                                        lambda ref=ref, action=binding.action: self._pane_action(ref.pane_id, action))
+            for label, button_id, tip in self._pane_buttons(ref):
+                if label.lower() in names:
                     continue
                 names.add(label.lower())
-                tip = button.tooltip if isinstance(button.tooltip, str) else ""
                 yield SystemCommand(f"{ref.title}: {label}", tip or f"the {label} button of the {ref.title} pane",
-                                    lambda ref=ref, button=button: self._press(ref.pane_id, button))
+                                    lambda ref=ref, button_id=button_id: self._press(ref.pane_id, button_id))
 
-    def _press(self, pane_id: str, button: Button) -> None:
-        self.show_pane(pane_id, focus=False)
-        self.call_after_refresh(button.press)
+    def _pane_buttons(self, ref: PaneRef) -> list[tuple[str, str, str]]:
+        """A pane's enabled buttons: (label, id, tooltip)."""
+        pane = self._pane_widgets.get(ref.pane_id)
+        if pane is not None and ref.pane_id not in self._pane_building:
+            buttons = list(pane.query(Button).results(Button))
+        elif ref.pane_id in self._palette_buttons:
+            return self._palette_buttons[ref.pane_id]
+        else:  # composed, never mounted: its buttons as the pane will first show them
+            buttons, todo = [], compose(ref.load()(id=ref.pane_id))
+            while todo:
+                widget = todo.pop(0)
+                buttons += [widget] if isinstance(widget, Button) else []
+                todo[:0] = widget._pending_children
+        found = [(str(button.label).strip(), button.id or "", button.tooltip if isinstance(button.tooltip, str) else "")
+                 for button in buttons if not button.disabled and str(button.label).strip() and button.id]
+        if pane is None:
+            self._palette_buttons[ref.pane_id] = found
+        return found
 
-    def _pane_action(self, pane_id: str, pane: NetlabPane, action: str) -> None:
-        self.show_pane(pane_id)
-        self.call_after_refresh(lambda: self.run_worker(pane.run_action(action), group="pane-actions"))
+    @work(group="pane-actions", exit_on_error=False)
+    async def _press(self, pane_id: str, button_id: str) -> None:
+        pane = await self.open_pane(pane_id, focus=False)
+        buttons = list(pane.query(f"#{button_id}").results(Button)) if pane is not None else []
+        if buttons and not buttons[0].disabled:
+            self.call_after_refresh(buttons[0].press)
+
+    @work(group="pane-actions", exit_on_error=False)
+    async def _pane_action(self, pane_id: str, action: str) -> None:
+        pane = await self.open_pane(pane_id)
+        if pane is not None:
+            self.call_after_refresh(lambda: self.run_worker(pane.run_action(action), group="pane-actions"))
 
     # -- filter, search and the conversation views (traffic_actions.py) -------------------------------
     @on(FilterBar.Changed)

@@ -1,8 +1,8 @@
 """The tool panes of the sidebar, in sidebar order.
 
 The table names each pane without importing it: the sidebar is drawn from it, the first pane is built
-with the screen, and the others (whose modules pull in httpx, paramiko …) are imported and mounted
-just after the first paint. A pane module defines a ``NetlabPane`` subclass decorated with
+with the screen, and each other pane (whose module may pull in httpx, paramiko …) is imported and
+built the first time it is shown: a netlab whose user opens two tools never pays for eleven. A pane module defines a ``NetlabPane`` subclass decorated with
 ``register_pane``; add a ``PaneRef`` below to show it. ``tests/ui/test_panes.py`` checks that the
 table and the classes agree.
 """
@@ -10,7 +10,14 @@ table and the classes agree.
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+def namespaces_allowed() -> bool:
+    """Whether this process may create network namespaces (the Hosts tool's topologies)."""
+    return os.geteuid() == 0 and os.path.exists("/proc/self/ns/net")
 
 
 @dataclass(frozen=True)
@@ -18,10 +25,11 @@ class PaneRef:
     pane_id: str
     title: str
     module: str
+    # Whether the tool works here, asked without importing it (only tools that work are listed).
+    available: Callable[[], bool] = lambda: True
 
     def load(self) -> type:
-        """Import the pane's module and return its class (only tools that work appear: a pane whose
-        ``available()`` is false is left out by the app)."""
+        """Import the pane's module and return its class."""
         importlib.import_module(self.module)
         return _PANES[self.pane_id]
 
@@ -36,7 +44,7 @@ PANES: tuple[PaneRef, ...] = (
     PaneRef("shell", "Shell", "netlab_tui.ui.widgets.shell_pane"),
     PaneRef("watch", "Directory watch", "netlab_tui.ui.widgets.watch_pane"),
     PaneRef("ssh", "SSH", "netlab_tui.ui.widgets.ssh_pane"),
-    PaneRef("hosts", "Hosts", "netlab_tui.ui.widgets.hosts_pane"),
+    PaneRef("hosts", "Hosts", "netlab_tui.ui.widgets.hosts_pane", available=namespaces_allowed),
     PaneRef("labs", "Labs", "netlab_tui.ui.widgets.labs_pane"),
 )
 

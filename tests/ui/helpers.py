@@ -21,3 +21,11 @@ async def settle(pilot):
     """Let the app finish starting before driving it."""
     await pilot.pause()
     await pilot.pause()
+
+
+async def click_button(pilot, selector: str) -> None:
+    """Click a button as a person does: not while it still shows the last click (a Button ignores clicks
+    for the 0.2 s it looks pressed)."""
+    await wait_for(pilot, lambda: not pilot.app.query_one(selector).has_class("-active"),
+                   what=f"{selector} to be released")
+    assert await pilot.click(selector)

@@ -20,7 +20,7 @@ async def test_server_client_log_and_inspector_end_to_end():
         assert str(server.port) in str(table.get_row_at(0)[1])
 
         # TCP client pane: connect and send a line.
-        app.show_pane("tcp-client", port=server.port)
+        await app.open_pane("tcp-client", port=server.port)
         await pilot.pause()
         await pilot.click("#tcp-connect")
         await wait_for(pilot, lambda: not app.query_one("#tcp-message", Input).disabled)
@@ -64,7 +64,7 @@ async def test_bad_port_and_refused_connection_are_notifications_not_crashes():
         await pilot.click("#server-start")
         await wait_for(pilot, lambda: len(app._notifications) > 0)
         assert any("invalid port" in n.message for n in app._notifications)
-        app.show_pane("tcp-client", port=1)
+        await app.open_pane("tcp-client", port=1)
         await pilot.pause()
         await pilot.click("#tcp-connect")
         await wait_for(pilot, lambda: any("refused" in n.message for n in app._notifications))
@@ -74,7 +74,7 @@ async def test_bad_port_and_refused_connection_are_notifications_not_crashes():
 async def test_f1_shows_help_for_the_focused_pane_and_palette_lists_actions():
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.show_pane("servers")
+        await app.open_pane("servers")
         await pilot.pause()
         app.query_one("#server-host", Input).focus()
         await pilot.press("f1")

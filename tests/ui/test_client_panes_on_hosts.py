@@ -36,10 +36,10 @@ async def test_the_http_pane_on_h2_gets_the_lab_server_on_h1(network, tmp_path):
             server = await app.registry.start(
                 HttpServer(app.journal, LabHttpApp(db=str(tmp_path / "lab.db")), "10.213.12.1", 0))
         for name in ("rpc", "ssh"):
-            pane = app.show_pane(name)
+            pane = await app.open_pane(name)
             await pilot.pause()
             assert len(pane.query(HostSelect)) == 1
-        pane = app.show_pane("http-client")
+        pane = await app.open_pane("http-client")
         await pilot.pause()
         selector = pane.query_one(HostSelect)
         selector.refresh_hosts(force=True)

@@ -12,6 +12,8 @@ from tests.ui.helpers import SIZE, wait_for
 async def test_up_and_down_recall_what_was_sent_in_every_field_that_sends():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
+        for pane_id in ("tcp-client", "udp-client", "http-client", "rpc", "shell", "ssh"):  # built on first show
+            await app.open_pane(pane_id, focus=False)
         for field_id in ("tcp-message", "udp-message", "http-url", "rpc-method", "rpc-params", "shell-command",
                          "shell-stdin", "ssh-command", "ssh-stdin"):
             assert isinstance(app.query_one(f"#{field_id}"), HistoryInput), field_id

@@ -33,14 +33,14 @@ async def test_a_tcp_client_on_h2_reaches_h1_and_the_hosts_view_counts_it(networ
         with on_place(network.place("h1")):
             server = await app.registry.start(
                 server_kinds()["tcp-echo"].create(app.journal, host="10.213.11.1", port=0))
-        pane = app.show_pane("tcp-client")
+        pane = await app.open_pane("tcp-client")
         selector = pane.query_one(HostSelect)
         selector.refresh_hosts(force=True)
         await pilot.pause()
         assert selector.display  # shown while a topology runs
         selector.choose(f"{network.name}/h2")
         await wait_for(pilot, lambda: selector.place is not None and selector.place.name == "h2")
-        app.show_pane("tcp-client", host="10.213.11.1", port=server.port)
+        await app.open_pane("tcp-client", host="10.213.11.1", port=server.port)
         await pilot.pause()
         await pilot.click("#tcp-connect")
         await wait_for(pilot, lambda: not app.query_one("#tcp-message", Input).disabled, what="connected")
@@ -54,7 +54,7 @@ async def test_a_tcp_client_on_h2_reaches_h1_and_the_hosts_view_counts_it(networ
         got = [e for e in app.journal if e.source == server.name and e.kind == "data" and e.direction == "in"]
         assert got[0].payload == b"hello h1\n" and got[0].peer.startswith("10.213.11.2:") and got[0].host == "h1"
 
-        hosts = app.show_pane("hosts")
+        hosts = await app.open_pane("hosts")
         hosts.refresh_hosts()
         await pilot.pause()
         table = hosts.query_one(DataTable)
@@ -71,7 +71,7 @@ async def test_a_tcp_client_on_h2_reaches_h1_and_the_hosts_view_counts_it(networ
 async def test_the_selector_stays_hidden_without_a_topology():
     app = NetlabApp()
     async with app.run_test(size=(80, 24)) as pilot:
-        pane = app.show_pane("tcp-client")
+        pane = await app.open_pane("tcp-client")
         await pilot.pause()
         selector = pane.query_one(HostSelect)
         if not selector.hosts:  # (another run's topology may be live on this machine)
@@ -92,7 +92,7 @@ async def test_a_lab_action_on_h2_opens_its_pane_on_h2(tmp_path, monkeypatch):
     app = NetlabApp()
     async with app.run_test(size=(140, 42)) as pilot:
         await pilot.pause()
-        app.show_pane("labs")
+        await app.open_pane("labs")
         await pilot.pause()
         table = app.query_one("#labs-table", DataTable)
         table.move_cursor(row=table.get_row_index("multi-host-roles"))

@@ -37,7 +37,7 @@ async def test_send_see_response_raw_bytes_and_log(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         server = await start_lab(app, tmp_path)
-        pane = app.show_pane("http-client", url=f"http://127.0.0.1:{server.port}/get")
+        pane = await app.open_pane("http-client", url=f"http://127.0.0.1:{server.port}/get")
         assert isinstance(pane, HttpClientPane)
         await pilot.pause()
         # a query parameter, typed into the Query table
@@ -79,7 +79,7 @@ async def test_json_body_auth_history_and_curl(tmp_path, monkeypatch):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         server = await start_lab(app, tmp_path)
         base = f"http://127.0.0.1:{server.port}"
-        pane = app.show_pane("http-client", url=f"{base}/api/users/2", method="PATCH",
+        pane = await app.open_pane("http-client", url=f"{base}/api/users/2", method="PATCH",
                              body='{"status": "busy"}', body_kind="json")
         await pilot.pause()
         assert pane.query_one("#http-body-kind", Select).value == "json"
@@ -136,7 +136,7 @@ async def test_json_body_auth_history_and_curl(tmp_path, monkeypatch):
 async def test_errors_are_notifications(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        pane = app.show_pane("http-client", url="http://127.0.0.1:1/")
+        pane = await app.open_pane("http-client", url="http://127.0.0.1:1/")
         await pilot.pause()
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: any("connection refused" in n.message for n in app._notifications))
@@ -156,7 +156,7 @@ async def test_redirects_show_every_hop(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         server = await start_lab(app, tmp_path)
-        pane = app.show_pane("http-client", url=f"http://127.0.0.1:{server.port}/redirect/2")
+        pane = await app.open_pane("http-client", url=f"http://127.0.0.1:{server.port}/redirect/2")
         await pilot.pause()
         from textual.widgets import Checkbox
 

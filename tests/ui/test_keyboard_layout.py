@@ -47,7 +47,7 @@ async def test_every_pane_keeps_every_widget_and_the_log_six_rows_at_80x24_and_1
             await pilot.resize_terminal(*size)
             await wait_for(pilot, lambda size=size: app.screen.size == size)
             for pane_id in app.pane_ids:
-                pane = app.show_pane(pane_id)
+                pane = await app.open_pane(pane_id)
                 await wait_for(pilot, lambda pane=pane: pane.size.width > 0, what=f"{pane_id} shown")
                 await pilot.pause()
                 where = f"{pane_id} at {size}"

@@ -53,7 +53,7 @@ async def test_every_lab_action_opens_an_existing_pane_and_fills_every_key():
             assert action.pane in app.pane_ids, f"{where}: no pane {action.pane!r}"
             variables = Variables({name: plausible(name) for name in variables_in_value(action.fill)})
             fill = variables.render_value(action.fill)
-            pane = app.show_pane(action.pane, focus=False, **fill)
+            pane = await app.open_pane(action.pane, focus=False, **fill)
             await pilot.pause()
             shown = field_values(pane)
             for key, value in fill.items():
@@ -65,7 +65,7 @@ async def test_the_udp_action_fills_the_client_and_a_send_passes_the_step():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.show_pane("labs")
+        await app.open_pane("labs")
         await pilot.pause()
         table = app.query_one("#labs-table", DataTable)
         table.move_cursor(row=table.get_row_index("udp-datagrams"))

@@ -12,7 +12,7 @@ from netlab_tui.labs.catalog import find_lab
 from netlab_tui.labs.workspace import Workspace
 from netlab_tui.labs.progress import ProgressStore
 from netlab_tui.ui.app import NetlabApp
-from tests.ui.helpers import wait_for
+from tests.ui.helpers import click_button, wait_for
 from netlab_tui.ui.widgets.lab_panel import LabPanel
 from tests.ui.test_labs_pane import settle, static_text
 
@@ -24,7 +24,7 @@ async def open_lab(app, pilot, lab_id: str) -> LabPanel:
     from textual.widgets import DataTable
 
     await settle(app, pilot)
-    app.show_pane("labs")
+    await app.open_pane("labs")
     await pilot.pause()
     table = app.query_one("#labs-table", DataTable)
     table.focus()
@@ -92,10 +92,10 @@ async def test_hello_instead_of_Hello_is_named_with_the_ladder_and_the_fitting_h
         first = app.query(".lab-hint").first(Markdown)
         assert "compares bytes exactly" in first.source
         # The solution comes only after every hint (or a pass).
-        await pilot.click("#lab-hint")
-        await pilot.click("#lab-hint")
+        await click_button(pilot, "#lab-hint")
+        await click_button(pilot, "#lab-hint")
         await wait_for(pilot, lambda: str(app.query_one("#lab-hint", Button).label) == "Solution")
-        await pilot.click("#lab-hint")
+        await click_button(pilot, "#lab-hint")
         await wait_for(pilot, lambda: app.query(".lab-solution"))
         assert f"127.0.0.1 {port} Hello" in app.query(".lab-solution").first(Markdown).source
         await client.send(b"Hello")
@@ -108,7 +108,7 @@ async def test_the_labs_browser_marks_a_lab_whose_tools_are_missing_with_the_doc
     app = NetlabApp()
     async with app.run_test(size=SIZES[1]) as pilot:
         await settle(app, pilot)
-        app.show_pane("labs")
+        await app.open_pane("labs")
         await pilot.pause()
         from textual.widgets import DataTable
 

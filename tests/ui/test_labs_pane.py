@@ -36,7 +36,7 @@ async def settle(app, pilot) -> None:
 
 async def open_lab(app, pilot, lab_id: str) -> LabPanel:
     await settle(app, pilot)
-    app.show_pane("labs")
+    await app.open_pane("labs")
     await pilot.pause()
     table = app.query_one("#labs-table", DataTable)
     table.move_cursor(row=table.get_row_index(lab_id))
@@ -53,7 +53,7 @@ async def test_the_browser_lists_filters_and_describes_the_labs():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.show_pane("labs")
+        await app.open_pane("labs")
         await pilot.pause()
         pane = app.query_one(LabsPane)
         table = app.query_one("#labs-table", DataTable)

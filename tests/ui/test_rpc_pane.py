@@ -22,7 +22,7 @@ async def test_list_pick_and_call_xmlrpc():
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         server = HttpServer(app.journal, RpcApp(), "127.0.0.1", 0)
         await app.registry.start(server)
-        pane = app.show_pane("rpc", url=f"http://127.0.0.1:{server.port}/RPC2")
+        pane = await app.open_pane("rpc", url=f"http://127.0.0.1:{server.port}/RPC2")
         await pilot.pause()
         await pilot.click("#rpc-list")
         methods = pane.query_one("#rpc-methods", OptionList)
@@ -58,7 +58,7 @@ async def test_jsonrpc_and_errors():
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         server = HttpServer(app.journal, RpcApp(), "127.0.0.1", 0)
         await app.registry.start(server)
-        pane = app.show_pane("rpc", url=f"http://127.0.0.1:{server.port}/jsonrpc", protocol="json-rpc",
+        pane = await app.open_pane("rpc", url=f"http://127.0.0.1:{server.port}/jsonrpc", protocol="json-rpc",
                              method="weather_forecast", params="[2]")
         await pilot.pause()
         assert pane.query_one("#rpc-protocol", Select).value == "json-rpc"

@@ -42,7 +42,7 @@ async def test_scan_streams_open_ports_into_the_table(listeners, engine):
         low, high = listeners[0] - 50, listeners[0] + 50
         spec = f"{max(1, low)}-{min(65535, high)},{listeners[1]}"
         await settle(pilot)
-        app.show_pane("scan", target="127.0.0.1", ports=spec, engine=engine)
+        await app.open_pane("scan", target="127.0.0.1", ports=spec, engine=engine)
         await pilot.pause()
         assert await pilot.click("#scan-start")
         pane = app.query_one(ScanPane)
@@ -70,7 +70,7 @@ async def test_show_closed_and_progress_while_running():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.show_pane("scan", target="127.0.0.1", ports="1-40", engine="connect")
+        await app.open_pane("scan", target="127.0.0.1", ports="1-40", engine="connect")
         app.query_one("#scan-show-closed", Checkbox).value = True
         await pilot.pause()
         assert await pilot.click("#scan-start")
@@ -84,7 +84,7 @@ async def test_stop_a_long_scan():
     async with app.run_test(size=SIZE) as pilot:
         # 6 hosts × 65,535 ports: long enough to still be running when Stop is clicked.
         await settle(pilot)
-        app.show_pane("scan", target="127.0.0.0/29", ports="all", engine="connect")
+        await app.open_pane("scan", target="127.0.0.0/29", ports="all", engine="connect")
         await pilot.pause()
         assert await pilot.click("#scan-start")
         pane = app.query_one(ScanPane)
@@ -101,7 +101,7 @@ async def test_a_target_outside_loopback_asks_first_and_cancel_scans_nothing():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.show_pane("scan", target="192.0.2.44", ports="80", engine="connect")
+        await app.open_pane("scan", target="192.0.2.44", ports="80", engine="connect")
         await pilot.pause()
         assert await pilot.click("#scan-start")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the confirmation")
@@ -116,7 +116,7 @@ async def test_bad_input_is_a_notification():
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        app.show_pane("scan", target="127.0.0.1", ports="1-99999")
+        await app.open_pane("scan", target="127.0.0.1", ports="1-99999")
         await pilot.pause()
         assert await pilot.click("#scan-start")
         await wait_for(pilot, lambda: app._notifications, what="a notification")
@@ -129,7 +129,7 @@ async def test_engine_select_and_fallback_note(monkeypatch, tmp_path, listeners)
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        app.show_pane("scan")
+        await app.open_pane("scan")
         await pilot.pause()
         assert app.query_one("#scan-engine", Select).value == "connect"
         assert "nmap is not installed" in str(app.query_one("#scan-status", Label).render())
@@ -152,7 +152,7 @@ async def test_compare_view(listeners, tmp_path, monkeypatch):
         ssh = SshLabServer(app.journal, port=0, password="pw", host_key=str(tmp_path / "hk"))
         await app.registry.start(ssh)
         await settle(pilot)
-        app.show_pane("scan", target="127.0.0.1", ports=",".join(map(str, listeners)), engine="connect",
+        await app.open_pane("scan", target="127.0.0.1", ports=",".join(map(str, listeners)), engine="connect",
                       compare=f"127.0.0.1:{ssh.port}")
         app.query_one("#scan-password", Input).value = "pw"
         app.query_one("#scan-trust", Checkbox).value = True
@@ -179,7 +179,7 @@ async def test_a_wide_scan_sums_closed_ports_up_and_shows_them_on_demand(listene
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         spec = f"30000-50000,{listeners[0]}"
-        app.show_pane("scan", target="127.0.0.1", ports=spec, engine="connect")
+        await app.open_pane("scan", target="127.0.0.1", ports=spec, engine="connect")
         await pilot.pause()
         closed_box = app.query_one("#scan-show-closed", Checkbox)
         # An unticked box shows no X (Textual's draws one in both states, told apart by colour only).

@@ -87,7 +87,7 @@ async def test_c_opens_udp_http_and_rpc_clients_on_their_servers():
                 assert app.query_one("#rpc-url", Input).value == f"http://127.0.0.1:{server.port}/"
                 methods = app.query_one("#rpc-methods", OptionList)
                 await wait_for(pilot, lambda: methods.option_count > 0, what="the service's methods")
-            app.show_pane("servers", focus=False)
+            await app.open_pane("servers", focus=False)
             await pilot.pause()
         await pilot.press("ctrl+q")
 
@@ -95,6 +95,9 @@ async def test_c_opens_udp_http_and_rpc_clients_on_their_servers():
 async def test_the_http_client_url_follows_the_running_lab_server_until_typed_in():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
+        await app.open_pane("http-client", focus=False)  # built, not shown: the Servers pane stays in front
+        await app.open_pane("servers")
+        await pilot.pause()
         url = app.query_one("#http-url", Input)
         assert url.value == "" and "start the HTTP lab server" in url.placeholder  # no port where nothing runs
         assert "No HTTP server runs" in str(app.query_one("#http-status", Label).render())
@@ -102,7 +105,7 @@ async def test_the_http_client_url_follows_the_running_lab_server_until_typed_in
         await wait_for(pilot, lambda: servers(app, "http"))
         server = servers(app, "http")[0]
         await wait_for(pilot, lambda: url.value == f"http://127.0.0.1:{server.port}/")
-        app.show_pane("http-client")
+        await app.open_pane("http-client")
         await pilot.pause()
         url.focus()
         await pilot.press("end", *"get", "enter")

@@ -158,7 +158,7 @@ async def test_client_button_opens_the_right_client_on_the_selected_server():
 async def test_prefill_from_a_lab_sets_kind_and_options():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        app.show_pane("servers", kind="tcp-greet", port=0, greeting="Hi ")
+        await app.open_pane("servers", kind="tcp-greet", port=0, greeting="Hi ")
         await pilot.pause()
         await pilot.pause()
         assert app.query_one("#server-kind", Select).value == "tcp-greet"

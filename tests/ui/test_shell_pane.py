@@ -28,7 +28,7 @@ async def type_command(pilot, app, text: str) -> None:
 async def test_argv_mode_keeps_substitution_literal_and_shell_mode_warns():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        app.show_pane("shell")
+        await app.open_pane("shell")
         await pilot.pause()
         pane = app.query_one(ShellPane)
         note = app.query_one("#shell-note", Label)
@@ -55,7 +55,7 @@ async def test_argv_mode_keeps_substitution_literal_and_shell_mode_warns():
 async def test_bc_through_the_stdin_line_then_eof():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        app.show_pane("shell")
+        await app.open_pane("shell")
         await pilot.pause()
         await type_command(pilot, app, "bc -q")
         stdin = app.query_one("#shell-stdin", Input)
@@ -73,7 +73,7 @@ async def test_bc_through_the_stdin_line_then_eof():
 async def test_cancel_kills_the_process_group():
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        app.show_pane("shell")
+        await app.open_pane("shell")
         await pilot.pause()
         await type_command(pilot, app, "sh -c 'sleep 60 & echo $!; wait'")
         await wait_for(pilot, lambda: log_text(app).strip().splitlines()[:1] and
@@ -96,7 +96,7 @@ async def test_pipeline_builder_shows_each_stage(tmp_path):
         (tmp_path / name).write_bytes(b"x" * size)
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
-        pane = app.show_pane("shell")
+        pane = await app.open_pane("shell")
         await pilot.pause()
         app.query_one("#shell-mode", Select).value = "pipeline"
         app.query_one("#shell-cwd", Input).value = str(tmp_path)
@@ -120,7 +120,7 @@ async def test_pipeline_builder_shows_each_stage(tmp_path):
 async def test_bad_input_is_a_notification_not_a_crash():
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.show_pane("shell")
+        await app.open_pane("shell")
         await pilot.pause()
         await type_command(pilot, app, "netlab-no-such-program")
         await wait_for(pilot, lambda: "command not found" in status(app))

@@ -16,7 +16,7 @@ async def test_every_pane_keeps_its_buttons_and_fields_on_screen_in_a_small_term
         assert app.screen.has_class("-narrow") and app.screen.has_class("-short")
         screen = app.screen.region
         for pane_id in app.pane_ids:
-            pane = app.show_pane(pane_id)
+            pane = await app.open_pane(pane_id)
             await pilot.pause(0.2)
             for widget in [*pane.query(Button), *pane.query(Input), *pane.query(Select)]:
                 if not widget.display or not widget.visible or any(not a.display for a in widget.ancestors_with_self

@@ -9,7 +9,7 @@ from netlab_tui.ui.app import NetlabApp
 
 def test_start_screen(snap_compare):
     async def settle(pilot):
-        await pilot.app.panes_ready.wait()
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(NetlabApp(), terminal_size=(140, 42), run_before=settle)

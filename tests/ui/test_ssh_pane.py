@@ -37,7 +37,7 @@ async def start_lab_server(app, tmp_path, password: str) -> tuple[SshLabServer, 
 
 
 async def open_pane(pilot, app, **values) -> SshPane:
-    pane = app.show_pane("ssh", **{k: str(v) for k, v in values.items()})
+    pane = await app.open_pane("ssh", **{k: str(v) for k, v in values.items()})
     await pilot.pause()
     return pane
 

@@ -24,7 +24,7 @@ async def start_server(app, kind, **options):
 
 
 async def connect(pilot, app, port, host="127.0.0.1"):
-    app.show_pane("tcp-client", host=host, port=port)
+    await app.open_pane("tcp-client", host=host, port=port)
     await pilot.pause()
     await pilot.click("#tcp-connect")
     await wait_for(pilot, lambda: not app.query_one("#tcp-message", Input).disabled)
@@ -77,7 +77,7 @@ async def test_small_recv_buffer_shows_pieces_then_ipv6_and_a_refused_port():
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
         probe.close()
-        app.show_pane("tcp-client", host="127.0.0.1", port=free)
+        await app.open_pane("tcp-client", host="127.0.0.1", port=free)
         await pilot.pause()
         await pilot.click("#tcp-connect")
         await wait_for(pilot, lambda: any("refused" in n.message for n in app._notifications))

@@ -30,7 +30,7 @@ async def test_echo_reply_then_sink_silence_then_fin_stops_it():
     async with app.run_test(size=SIZE) as pilot:
         echo = await app.registry.start(server_kinds()["udp-echo"].create(app.journal, port=0))
         sink = await app.registry.start(server_kinds()["udp-sink"].create(app.journal, port=0))
-        app.show_pane("udp-client", host="127.0.0.1", port=echo.port, timeout="0.5")
+        await app.open_pane("udp-client", host="127.0.0.1", port=echo.port, timeout="0.5")
         await pilot.pause()
         await send(pilot, app, "Hello")
         await wait_for(pilot, lambda: any(t.startswith("← Recu: Hello") for t in transcript(app)))
@@ -55,7 +55,7 @@ async def test_hex_json_and_port_unreachable_and_bad_input():
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         echo = await app.registry.start(server_kinds()["udp-echo"].create(app.journal, host="::1", port=0))
-        app.show_pane("udp-client", host="::1", port=echo.port, mode="hex")
+        await app.open_pane("udp-client", host="::1", port=echo.port, mode="hex")
         await pilot.pause()
         await send(pilot, app, "00 01 ff")
         await wait_for(pilot, lambda: any(t.startswith("← Recu: \\x00\\x01\\xff") for t in transcript(app)))

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Input, Label
 from netlab_tui.engine.core.catalog import server_kinds
 from netlab_tui.ui.app import NetlabApp
 from netlab_tui.ui.widgets.watch_pane import WatchPane, split_globs
-from tests.ui.helpers import SIZE, settle, wait_for
+from tests.ui.helpers import SIZE, click_button, settle, wait_for
 
 
 def rows(table: DataTable) -> list[tuple[str, str, str]]:
@@ -25,7 +25,7 @@ async def test_watch_shows_changes_live(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        app.show_pane("watch", dir=str(tmp_path), exclude="*.tmp")
+        await app.open_pane("watch", dir=str(tmp_path), exclude="*.tmp")
         await pilot.pause()
         assert await pilot.click("#watch-start")
         pane = app.query_one(WatchPane)
@@ -51,7 +51,7 @@ async def test_a_burst_fills_the_table(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.show_pane("watch", dir=str(tmp_path))
+        await app.open_pane("watch", dir=str(tmp_path))
         await pilot.pause()
         assert await pilot.click("#watch-start")
         pane = app.query_one(WatchPane)
@@ -69,7 +69,7 @@ async def test_forward_to_a_collector_and_see_its_clients(tmp_path):
         collector = server_kinds()["watch-collector"].create(app.journal, port=0)
         await app.registry.start(collector)
         await settle(pilot)
-        app.show_pane("watch", dir=str(tmp_path), forward=f"127.0.0.1:{collector.port}")
+        await app.open_pane("watch", dir=str(tmp_path), forward=f"127.0.0.1:{collector.port}")
         await pilot.pause()
         assert await pilot.click("#watch-start")
         pane = app.query_one(WatchPane)
@@ -89,13 +89,13 @@ async def test_bad_directory_and_forward_are_notifications(tmp_path):
     app = NetlabApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        app.show_pane("watch", dir=str(tmp_path / "nope"))
+        await app.open_pane("watch", dir=str(tmp_path / "nope"))
         await pilot.pause()
         assert await pilot.click("#watch-start")
         await wait_for(pilot, lambda: app._notifications, what="a notification")
         assert any("no such directory" in n.message for n in app._notifications)
         app.query_one("#watch-dir", Input).value = str(tmp_path)
         app.query_one("#watch-forward", Input).value = "nowhere"
-        assert await pilot.click("#watch-start")
+        await click_button(pilot, "#watch-start")
         await wait_for(pilot, lambda: any("invalid forward target" in n.message for n in app._notifications),
-                       what="the forward error")
+                       what=f"the forward error, in {[n.message for n in app._notifications]}")

@@ -26,11 +26,6 @@ class NetlabPane(Vertical):
     NetlabPane { height: 1fr; padding: 0 1; }
     """
 
-    @classmethod
-    def available(cls) -> bool:
-        """False hides the pane (e.g. its program is not installed)."""
-        return True
-
     @property
     def netlab(self) -> "NetlabApp":
         return self.app  # type: ignore[return-value]

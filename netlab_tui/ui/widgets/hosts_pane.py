@@ -3,7 +3,6 @@ addresses, links and live byte counters."""
 
 from __future__ import annotations
 
-import os
 
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
@@ -47,10 +46,6 @@ In a terminal: `netlab topo exec NAME HOST -- COMMAND`.
     HostsPane #hosts-summary { height: auto; margin-bottom: 1; }
     HostsPane DataTable { height: 1fr; }
     """
-
-    @classmethod
-    def available(cls) -> bool:
-        return os.geteuid() == 0 and os.path.exists("/proc/self/ns/net")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="hosts-summary")

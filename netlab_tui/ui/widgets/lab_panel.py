@@ -330,8 +330,8 @@ These keys work from every pane, wherever the focus is:
         runner = self.runner
         if action.pane and action.pane in self.netlab.pane_ids:
             fill = runner.variables.render_value(action.fill, missing="<{name}>")
-            pane = self.netlab.show_pane(action.pane, **fill)
-            choose_host(pane, runner.hosts.network.name + "/" + action.on if action.on and runner.hosts.network else None)
+            self._open_pane(action.pane, fill,
+                            runner.hosts.network.name + "/" + action.on if action.on and runner.hosts.network else None)
         elif action.command:
             command = runner.command_line(action.command)
             self.app.copy_to_clipboard(command)
@@ -340,6 +340,10 @@ These keys work from every pane, wherever the focus is:
                         "which some terminals ignore)", title=runner.render(action.label), timeout=15)
         else:
             self.notify(f"the {action.pane} tool is not available here", severity="warning")
+
+    @work(group="lab-actions", exit_on_error=False)
+    async def _open_pane(self, pane_id: str, fill: dict, host: str | None) -> None:
+        choose_host(await self.netlab.open_pane(pane_id, **fill), host)
 
     @on(Input.Submitted, "#lab-questions Input")
     def _answered(self, event: Input.Submitted) -> None:

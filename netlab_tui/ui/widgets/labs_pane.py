@@ -82,10 +82,7 @@ files are kept aside). The same labs run without the TUI: `netlab lab run ID`.
             yield Button("Reset progress", id="labs-reset")
 
     def on_mount(self) -> None:
-        # After the first frame: reading ~20 lab files must not delay netlab's start-up.
-        self.call_after_refresh(self._first_load)
-
-    def _first_load(self) -> None:
+        # The pane is built when Labs is first shown (not at start): the labs are read then.
         self.reload()
         if self.progress.warning:
             self.notify(self.progress.warning, title="Lab progress", severity="warning", timeout=10)

@@ -119,7 +119,8 @@ s.close()
         self._refresh_table()
         # The counters are checked once a second while a server exists, and not at all otherwise.
         self._counters_timer = WakeTimer(self, 1.0, self._refresh_counters, name="servers-counters")
-        self._counters_timer.wake()
+        if self.netlab.registry.sessions(role="server"):
+            self._counters_timer.wake()
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -286,12 +287,16 @@ s.close()
             return
         host = str(getattr(session, "host", "127.0.0.1"))
         host = _LOOPBACK_FOR.get(host, host)
-        pane = self.netlab.show_pane(pane_id, focus=False)
+        self._open_client(pane_id, client_prefill(pane_id, host, session))
+
+    @work(group="servers", exit_on_error=False)
+    async def _open_client(self, pane_id: str, prefill: dict) -> None:
+        pane = await self.netlab.open_pane(pane_id, focus=False)  # built now if it never was shown
         connect = getattr(pane, "connect_to", None)
-        if pane is None or not pane.is_attached or connect is None:
-            self.netlab.show_pane(pane_id, **client_prefill(pane_id, host, session))
+        if connect is None:
+            self.netlab.show_pane(pane_id, **prefill)
             return
-        connect(**client_prefill(pane_id, host, session))
+        connect(**prefill)
 
     # -- table ---------------------------------------------------------------------------------------
     def _refresh_counters(self) -> bool:
