@@ -10,6 +10,7 @@ from then on opens its sockets and runs its commands on that host, and its event
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,9 +19,11 @@ from textual.widgets import Label, Select
 
 from netlab_tui.engine.core.place import Place, current_place
 from netlab_tui.engine.topology import runs
-from netlab_tui.engine.topology.network import LiveHost, live_hosts
 
 from .base import NetlabPane
+
+if TYPE_CHECKING:
+    from netlab_tui.engine.topology.network import LiveHost
 
 THIS_MACHINE = "this machine"
 
@@ -60,7 +63,11 @@ class HostSelect(Horizontal):
         if stamp == self._stamp and not force:
             return
         self._stamp = stamp
-        hosts = {f"{h.topology}/{h.name}": h for h in live_hosts()}
+        hosts: dict[str, LiveHost] = {}
+        if stamp is not None:  # no run directory, no topology (and the topology code is not imported)
+            from netlab_tui.engine.topology.network import live_hosts
+
+            hosts = {f"{h.topology}/{h.name}": h for h in live_hosts()}
         timer = getattr(self, "_timer", None)
         if timer is not None:
             timer.resume() if hosts else timer.pause()
