@@ -105,7 +105,9 @@ class LabRunner:
         self.max_wait = max_wait  # caps the checks' timeouts when solving (tests of starters that must fail)
         self.script_timeout: float | None = None  # caps the scripts' timeouts (proving: a hung starter fails)
         self.journal = journal
-        self.registry = registry or SessionRegistry(journal)
+        # `is None`, not `or`: an empty registry is falsy (it has __len__), and the lab must share the
+        # app's: its servers are counted, listed in Servers and stopped when netlab quits.
+        self.registry = registry if registry is not None else SessionRegistry(journal)
         self.workspace = workspace or Workspace(lab)
         self.progress = progress
         self.variables = Variables()

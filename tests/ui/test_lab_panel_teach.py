@@ -79,6 +79,9 @@ async def test_hello_instead_of_Hello_is_named_with_the_ladder_and_the_fitting_h
         panel = await open_lab(app, pilot, "tcp-first-exchange")
         assert not app.query("#lab-resume-text")  # a first visit resumes nothing
         port = panel.runner.servers["echo"].port
+        # The lab's server is one of netlab's sessions: counted under the log (it was "0 sessions")
+        assert panel.runner.servers["echo"] in list(app.registry)
+        await wait_for(pilot, lambda: str(app._log.parent.border_subtitle).endswith(" 1 session"))
         client = await app.registry.start(TcpClient(app.journal, "127.0.0.1", port))
         await client.send(b"hello")
         await wait_for(pilot, lambda: "case differs" in static_text(app, "#lab-checks"), timeout=5)
