@@ -280,8 +280,20 @@ class NetlabApp(App[int]):
         switcher = switchers[0]
         if event.option_index != event.option_list.highlighted:
             return  # a stale highlight (show_pane moved it since): following it would switch back
-        if event.option.id and switcher.current != event.option.id:
-            self.show_pane(event.option.id, focus=False)
+        pane_id = event.option.id
+        if not pane_id or switcher.current == pane_id:
+            return
+        if pane_id in self._pane_widgets:
+            self.show_pane(pane_id, focus=False)
+            return
+        # A pane never shown is built where the highlight stops, not on each tool an arrow key passes.
+        tools = event.option_list
+
+        def still_there() -> None:
+            if tools.is_attached and tools.highlighted is not None and tools.highlighted == event.option_index:
+                self.show_pane(pane_id, focus=False)
+
+        self.set_timer(0.15, still_there, name="tool-highlight")
 
     @on(OptionList.OptionSelected, "#tools")
     def _tool_selected(self, event: OptionList.OptionSelected) -> None:

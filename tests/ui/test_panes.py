@@ -40,3 +40,22 @@ async def test_a_pane_is_built_the_first_time_it_is_shown_and_its_actions_are_na
                        what="the TCP client's first field focused")
         assert sorted(pane.id for pane in app.query(NetlabPane)) == ["servers", "shell", "tcp-client"]
         await pilot.press("ctrl+q")
+
+
+async def test_arrowing_through_the_tools_builds_only_where_the_highlight_stops():
+    from textual.widgets import ContentSwitcher
+
+    from netlab_tui.ui.app import NetlabApp
+    from tests.ui.helpers import SIZE, settle, wait_for
+
+    app = NetlabApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", "home", *["down"] * 6)  # past five tools, to Shell
+        switcher = app.query_one("#panes", ContentSwitcher)
+        await wait_for(pilot, lambda: switcher.current == "shell", what="the Shell pane shown")
+        assert sorted(pane.id for pane in app.query(NetlabPane)) == ["servers", "shell"]
+        await pilot.press("home")  # back to a pane already built: shown at once
+        await pilot.pause()
+        assert switcher.current == "servers"
+        await pilot.press("ctrl+q")
