@@ -16,6 +16,9 @@
 - ``topology/`` hosts as network namespaces joined by veth pairs and bridges (multi-host labs,
                 ``netlab topo``); tools reach it only through ``core.place``.
 
+A tool whose server kind pulls in a library registers it from a light ``kind.py`` (``http``, ``rpc``,
+``ssh``, ``watch``): listing the kinds (``netlab serve --help``, the Servers pane) imports no tool library.
+
 Tools import ``core`` and never each other, except through the seams named in pyproject.toml's
 import-linter contracts (RPC rides on HTTP, a scan is compared over SSH, the collector is a TCP server).
 """
