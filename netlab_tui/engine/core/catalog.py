@@ -2,8 +2,8 @@
 
 Each engine module registers its kinds with ``register_server``; ``server_kinds()`` imports the
 built-in modules first, so the list is complete wherever it is asked for. A tool whose server pulls in
-a library (h11, watchdog, paramiko …) registers from a light ``kind.py`` whose factory imports the
-server when one is created: listing the kinds (the Servers pane's first frame, ``serve --help``)
+a library (h11, watchdog, paramiko …) registers from a light ``kind.py`` with a ``lazy_factory``, which
+imports the server when one is created: listing the kinds (the Servers pane's first frame, ``serve --help``)
 imports none of them.
 """
 
@@ -76,6 +76,18 @@ def register_behaviour(server_cls: Any, behaviour_cls: Any, summary: str, *,
 
     return register_server(ServerKind(name=behaviour_cls.kind, title=behaviour_cls.title, summary=summary,
                                       proto=server_cls.proto, factory=factory, options=options))
+
+
+def lazy_factory(target: str) -> Callable[..., Session]:
+    """A kind's factory that imports ``"package.module:callable"`` when the first server is created: the
+    kind is listed without importing its server (and the library under it)."""
+    module_name, _, attribute = target.partition(":")
+
+    def factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Session:
+        create = getattr(importlib.import_module(module_name), attribute)
+        return create(journal, host=host, port=port, **options)
+
+    return factory
 
 
 def server_kinds() -> dict[str, ServerKind]:

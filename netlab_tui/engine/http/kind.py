@@ -3,23 +3,19 @@ or the RPC service: ``lab.LabHttpApp`` is imported when a server is created."""
 
 from __future__ import annotations
 
-from netlab_tui.engine.core.catalog import ServerKind, ServerOption, register_server
-from netlab_tui.engine.core.journal import Journal
-from netlab_tui.engine.core.sessions import Session
-
-
-def _factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, db: str | None = None) -> Session:
-    from .lab import make_server
-
-    return make_server(journal, host, port, db=db)
-
+from netlab_tui.engine.core.catalog import (
+    ServerKind,
+    ServerOption,
+    lazy_factory,
+    register_server,
+)
 
 register_server(ServerKind(
     name="http",
     title="HTTP lab server",
     summary="HTTP/1.1: echo (/get, /post …), /api/random, users/messages on SQLite, /status, /delay, RPC",
     proto="http",
-    factory=_factory,
+    factory=lazy_factory("netlab_tui.engine.http.lab:make_server"),
     options=(ServerOption("db", "SQLite file for users and messages (default: in the user data directory)",
                           metavar="PATH"),),
     default_port=8080,

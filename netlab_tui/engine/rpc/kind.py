@@ -3,22 +3,13 @@
 
 from __future__ import annotations
 
-from netlab_tui.engine.core.catalog import ServerKind, register_server
-from netlab_tui.engine.core.journal import Journal
-from netlab_tui.engine.core.sessions import Session
-
-
-def _factory(journal: Journal, host: str = "127.0.0.1", port: int = 0) -> Session:
-    from .server import make_server
-
-    return make_server(journal, host, port)
-
+from netlab_tui.engine.core.catalog import ServerKind, lazy_factory, register_server
 
 register_server(ServerKind(
     name="xmlrpc",
     title="XML-RPC service",
     summary="XML-RPC with introspection (add, sub, double, current_time, weather_forecast); JSON-RPC at /jsonrpc",
     proto="http",
-    factory=_factory,
+    factory=lazy_factory("netlab_tui.engine.rpc.server:make_server"),
     default_port=8000,
 ))

@@ -3,19 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from netlab_tui.engine.core.catalog import ServerKind, register_server
-from netlab_tui.engine.core.journal import Journal
-from netlab_tui.engine.core.sessions import Session
+from netlab_tui.engine.core.catalog import ServerKind, lazy_factory, register_server
 
 COLLECTOR_NAME = "watch-collector"
-
-
-def _factory(journal: Journal, host: str = "127.0.0.1", port: int = 0, **options: Any) -> Session:
-    from .collector import make_server
-
-    return make_server(journal, host, port, **options)
 
 
 register_server(ServerKind(
@@ -23,6 +13,6 @@ register_server(ServerKind(
     title="Watch collector",
     summary="receives directory changes as JSON lines from several `netlab watch --forward` clients",
     proto="tcp",
-    factory=_factory,
+    factory=lazy_factory("netlab_tui.engine.watch.collector:make_server"),
     default_port=0,
 ))
