@@ -58,24 +58,76 @@ def format_event_line(event: TrafficEvent, width: int = 100) -> str:
     ).rstrip()
 
 
+_line_middles: dict[tuple, str] = {}
+_MILLIS = [f".{ms:03d}" for ms in range(1000)]
+_line_sizes: dict[int, str] = {}
+
+
+def event_lines(events: list[TrafficEvent], width: int = 100) -> str:
+    """``format_event_line(event, width) + "\n"`` for each event, in one string.
+
+    Data events with printable ASCII payloads (a flood) take an inlined path: the middle of the line
+    (direction, kind, peer) and the padded size repeat, so they are made once and kept.
+    """
+    global _stamp_second, _stamp_text
+    middles = _line_middles
+    sizes = _line_sizes
+    printable = _PRINTABLE
+    lines = []
+    append = lines.append
+    for event in events:
+        payload = event.payload
+        if payload is None:
+            append(format_event_line(event, width) + "\n")
+            continue
+        head = payload[:width]
+        if head.translate(None, printable):
+            append(format_event_line(event, width) + "\n")
+            continue
+        ts = event.ts
+        second = int(ts)
+        if second != _stamp_second:
+            _stamp_second, _stamp_text = second, time.strftime("%H:%M:%S", time.localtime(second))
+        key = (event.direction, event.kind, event.peer or event.local or "")
+        middle = middles.get(key)
+        if middle is None:
+            if len(middles) >= 4096:
+                middles.clear()
+            middle = middles[key] = f" {ARROWS.get(key[0], '  ')} {key[1]:<7} {key[2]:<22} "
+        size = sizes.get(len(payload))
+        if size is None:
+            if len(sizes) >= 4096:
+                sizes.clear()
+            size = sizes[len(payload)] = f"{len(payload)}B".rjust(6) + "  "
+        line = f"{_stamp_text}{_MILLIS[int(ts * 1000) % 1000]}{middle}{size}{head.decode('ascii')}\n"
+        # The one whitespace among printable ASCII is the space: only then is there a tail to strip.
+        append(line if head and head[-1] != 32 else line[:-1].rstrip() + "\n")
+    return "".join(lines)
+
+
 _json_heads: dict[tuple, str] = {}
+_JSON_HEAD_KEYS = ("source", "proto", "kind", "direction", "local", "peer", "conn")
+
+
+def _json_head(key: tuple) -> str:
+    """The contract's JSON for the keys naming the conversation, from ``"source"`` to ``"size": ``: they
+    repeat event after event, so this is made once and kept."""
+    if len(_json_heads) >= 4096:
+        _json_heads.clear()
+    head = _json_heads[key] = ", ".join(
+        f'"{name}": {"null" if value is None else _json_str(value)}' for name, value in zip(_JSON_HEAD_KEYS, key)
+    ) + ', "size": '
+    return head
 
 
 def event_json(event: TrafficEvent) -> str:
-    """``event.to_json()``, the same text, built faster: the keys naming the conversation (source, proto,
-    kind, direction, local, peer, conn) repeat event after event, so their JSON is made once and kept."""
+    """``event.to_json()``, the same text, built faster (see ``_json_head``)."""
     key = (event.source, event.proto, event.kind, event.direction, event.local, event.peer, event.conn)
-    head = _json_heads.get(key)
-    if head is None:
-        if len(_json_heads) >= 4096:
-            _json_heads.clear()
-        head = _json_heads[key] = ", ".join(
-            f'"{name}": {"null" if value is None else _json_str(value)}'
-            for name, value in zip(("source", "proto", "kind", "direction", "local", "peer", "conn"), key))
+    head = _json_heads.get(key) or _json_head(key)
     payload = event.payload
     if payload is not None:
         size = len(payload)
-        text = _json_str(payload.decode("utf-8", errors="replace"))
+        text = _json_str(payload.decode("utf-8", "replace"))
         hex_ = f'"{payload.hex()}"'
     else:
         size = 0
@@ -83,8 +135,31 @@ def event_json(event: TrafficEvent) -> str:
         hex_ = "null"
     meta = "null" if event.meta is None else json.dumps(event.meta, ensure_ascii=False, default=str)
     host = "null" if event.host is None else _json_str(event.host)
-    return (f'{{"ts": {event.ts!r}, {head}, "size": {size}, "text": {text}, "hex": {hex_}, "meta": {meta}, '
-            f'"host": {host}}}')
+    return f'{{"ts": {event.ts!r}, {head}{size}, "text": {text}, "hex": {hex_}, "meta": {meta}, "host": {host}}}'
+
+
+def json_lines(events: list[TrafficEvent]) -> str:
+    """``event_json(event) + "\n"`` for each event, in one string.
+
+    A flood is data events without meta: they take an inlined path (no call per event, locals only);
+    what is left of the cost is mostly ``repr(ts)``, the float's shortest round-trip digits.
+    """
+    heads = _json_heads
+    get_head = heads.get
+    new_head = _json_head
+    quote = _json_str
+    lines = []
+    append = lines.append
+    for event in events:
+        payload = event.payload
+        if payload is None or event.meta is not None or event.host is not None:
+            append(event_json(event) + "\n")
+            continue
+        key = (event.source, event.proto, event.kind, event.direction, event.local, event.peer, event.conn)
+        append(f'{{"ts": {event.ts!r}, {get_head(key) or new_head(key)}{len(payload)}, '
+               f'"text": {quote(payload.decode("utf-8", "replace"))}, "hex": "{payload.hex()}", '
+               f'"meta": null, "host": null}}\n')
+    return "".join(lines)
 
 
 class EventPrinter:
@@ -130,10 +205,9 @@ class EventPrinter:
         self._pending = []
         with contextlib.suppress(RuntimeError):
             self._last_flush = asyncio.get_running_loop().time()
-        line = event_json if self.as_json else format_event_line
-        text = "\n".join([line(event) for event in events])
+        text = json_lines(events) if self.as_json else event_lines(events)
         try:
-            self.stream.write(text + "\n")
+            self.stream.write(text)
             self.stream.flush()
         except BrokenPipeError:  # `netlab serve ... | head`: stop printing, keep serving
             self.as_json = False
