@@ -19,7 +19,7 @@ try:  # the C string encoder json.dumps(..., ensure_ascii=False) uses
     from _json import encode_basestring as _json_str
 except ImportError:  # pragma: no cover - CPython always has it
     from json.encoder import py_encode_basestring as _json_str
-from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.journal import Journal, Subscription
 from netlab_tui.engine.core.sessions import SessionRegistry
 
 ARROWS = {"in": "<-", "out": "->", None: "  "}
@@ -170,6 +170,9 @@ class EventPrinter:
     and written later in one write and one flush — same order, nothing dropped: on the next turn of the
     event loop after a quiet spell (a lone event shows at once), at most every ``interval`` seconds during
     a flood. ``flush()`` writes what is queued at once (call it before the program ends).
+
+    Subscribed with ``attach(journal)``, a batched printer costs a flood one C call per event: once a
+    write is scheduled, its subscription's callback is the queue's own ``append`` until that write.
     """
 
     def __init__(self, as_json: bool, stream: IO[str] | None = None, *, batch: bool = False,
@@ -181,6 +184,13 @@ class EventPrinter:
         self._pending: list[TrafficEvent] = []
         self._scheduled: asyncio.Handle | None = None
         self._last_flush = float("-inf")  # loop time
+        self._subscription: Subscription | None = None
+        self._closed = False  # the reader went away (`netlab serve ... | head`)
+
+    def attach(self, journal: Journal) -> Subscription:
+        """Subscribe to every event of ``journal`` (prefer this to ``journal.subscribe(printer)``)."""
+        self._subscription = journal.subscribe(self)
+        return self._subscription
 
     def __call__(self, event: TrafficEvent) -> None:
         self._pending.append(event)
@@ -194,24 +204,31 @@ class EventPrinter:
                 return
             wait = self._last_flush + self.interval - loop.time()
             self._scheduled = loop.call_soon(self.flush) if wait <= 0 else loop.call_later(wait, self.flush)
+            if self._subscription is not None:  # until the write: queue without a Python call
+                self._subscription.callback = self._pending.append
 
     def flush(self) -> None:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
+        if self._subscription is not None:
+            self._subscription.callback = self
         events = self._pending
         if not events:
             return
         self._pending = []
         with contextlib.suppress(RuntimeError):
             self._last_flush = asyncio.get_running_loop().time()
+        if self._closed:
+            return
         text = json_lines(events) if self.as_json else event_lines(events)
         try:
             self.stream.write(text)
             self.stream.flush()
         except BrokenPipeError:  # `netlab serve ... | head`: stop printing, keep serving
-            self.as_json = False
-            self.stream = open("/dev/null", "w")  # noqa: SIM115 - lives as long as the process
+            self._closed = True
+            with contextlib.suppress(OSError):  # so the interpreter's last flush of the stream does not complain
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
 
 
 def add_command_parser(subparsers: argparse._SubParsersAction, name: str, help: str, doc: str | None,
@@ -232,7 +249,7 @@ def new_journal(as_json: bool, **options: Any) -> tuple[Journal, SessionRegistry
     journal = Journal(**options)
     registry = SessionRegistry(journal)
     if as_json:
-        journal.subscribe(EventPrinter(True))
+        EventPrinter(True).attach(journal)
     return journal, registry
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from netlab_tui.commands._common import EventPrinter, event_json, event_lines, format_event_line, json_lines
 from netlab_tui.engine.core.events import HostEvent, TrafficEvent
+from netlab_tui.engine.core.journal import Journal
 from tests.conftest import netlab_cmd
 
 
@@ -89,6 +90,26 @@ async def test_a_flood_in_one_loop_turn_is_one_write_in_order_and_complete():
     assert (stream.writes, stream.flushes) == (1, 1)
     lines = stream.getvalue().splitlines()
     assert [json.loads(line)["text"] for line in lines] == [f"message {i}" for i in range(1000)]
+
+
+async def test_an_attached_printer_queues_a_flood_without_a_call_per_event_and_loses_nothing():
+    journal = Journal()
+    stream = CountingStream()
+    printer = EventPrinter(True, stream, batch=True)
+    subscription = printer.attach(journal)
+    seen: list[int] = []
+    journal.subscribe(lambda e: seen.append(e.seq))  # a later subscriber still gets every event
+    for i in range(500):
+        journal.publish(data_event(i))
+    assert subscription.callback == printer._pending.append  # the list's own append while a write is due
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert subscription.callback is printer and stream.writes == 1
+    journal.publish(data_event(500))  # a lone event after the write: scheduled again, printed
+    await asyncio.sleep(0.08)
+    assert stream.writes == 2
+    assert [json.loads(line)["text"] for line in stream.getvalue().splitlines()] == [f"message {i}" for i in range(501)]
+    assert seen == list(range(1, 502))
 
 
 async def test_a_lone_event_shows_at_once_and_a_flood_is_written_at_most_once_per_interval():
@@ -203,3 +224,25 @@ def test_serve_loses_and_reorders_no_line_of_a_burst(as_json):
         expected = [("data", direction, f"{c} m{m:03d}|") for m in range(messages) for direction in ("in", "out")]
         assert conversation[0][0] == "accept" and conversation[-1][0] == "close"
         assert conversation[1:-1] == expected
+
+
+def test_serve_keeps_serving_when_its_reader_goes_away():
+    """``netlab serve tcp-echo | head -1``: once the pipe is broken nothing more is printed (nor formatted),
+    the server answers on, and Ctrl+C still ends it with status 0 and nothing on stderr."""
+    proc = subprocess.Popen(netlab_cmd("serve", "tcp-echo", "--port", "0"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", proc.stdout.readline().decode()).group(1))
+        proc.stdout.close()
+        for i in range(300):  # enough lines to fill the pipe the reader no longer empties
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"m%03d" % i * 20)
+                assert s.recv(80) == b"m%03d" % i * 20
+        proc.send_signal(2)
+        assert proc.wait(timeout=20) == 0
+        assert proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
