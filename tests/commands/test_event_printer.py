@@ -51,7 +51,13 @@ def test_event_json_is_the_contracts_json_byte_for_byte():
 
 def every_shape() -> list[TrafficEvent]:
     """Events of every shape the printers take apart: the flood's (printable data without meta) and the rest."""
+    echoed, echoed_binary = b"hello ", b"\x01\x02"  # an echo's in and out events hold the same bytes object
     return [
+        TrafficEvent("s", "tcp", "data", "in", "127.0.0.1:1", "127.0.0.1:2", "tcp-1", echoed),
+        TrafficEvent("s", "tcp", "data", "out", "127.0.0.1:1", "127.0.0.1:2", "tcp-1", echoed),
+        TrafficEvent("s", "tcp", "data", "in", "127.0.0.1:1", "127.0.0.1:2", "tcp-1", echoed_binary),
+        TrafficEvent("s", "tcp", "data", "out", "127.0.0.1:1", "127.0.0.1:2", "tcp-1", echoed_binary),
+        TrafficEvent("s", "tcp", "data", "out", "127.0.0.1:1", "127.0.0.1:3", "tcp-2", echoed),
         TrafficEvent("tcp-echo@127.0.0.1:1", "tcp", "listen", local="127.0.0.1:1", message="TCP echo listening",
                      meta={"port": 1}, ts=1.5),
         TrafficEvent("tcp-echo@127.0.0.1:1", "tcp", "accept", None, "127.0.0.1:1", "127.0.0.1:2", "tcp-1",
