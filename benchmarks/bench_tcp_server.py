@@ -15,7 +15,7 @@ first), and the figures are medians of the rounds, the ratios medians of the pai
 on a shared machine, what happens elsewhere then weighs on both alike. The foundation's target: netlab
 spends at most 1.5x the CPU per message of the bare server.
 
-    .venv/bin/python benchmarks/bench_tcp_server.py [--connections 50] [--messages 10000] [--short 1000] [--rounds 7]
+    .venv/bin/python benchmarks/bench_tcp_server.py [--connections 50] [--messages 10000] [--short 1000] [--rounds 7] [--only serve,serve-json]
 """
 
 from __future__ import annotations
@@ -191,7 +191,14 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10000, help="messages per workload")
     parser.add_argument("--short", type=int, default=1000, help="short connections per round")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--only", default=None, metavar="NAMES",
+                        help="measure only these against bare, comma-separated: netlab,serve,serve-json "
+                             "(default: all; quicker while iterating)")
     args = parser.parse_args()
+    measured = ("netlab", "serve", "serve-json")
+    only = measured if args.only is None else tuple(args.only.split(","))
+    if not only or set(only) - set(measured):
+        parser.error(f"--only takes names among {','.join(measured)}")
     per_conn = max(1, args.messages // args.connections)
     loads = {
         "one": lambda port: ping_pong(port, 1, args.messages),
@@ -200,8 +207,9 @@ def main() -> None:
     }
 
     started = time.perf_counter()
-    servers = {"bare": ServerProcess(run_bare), "netlab": ServerProcess(run_netlab),
-               "serve": ServerProcess(run_serve), "serve-json": ServerProcess(run_serve_json)}
+    targets = {"netlab": run_netlab, "serve": run_serve, "serve-json": run_serve_json}
+    servers = {"bare": ServerProcess(run_bare)} | {name: ServerProcess(targets[name]) for name in measured
+                                                     if name in only}
     names = tuple(servers)
     # runs[workload][server] = [(count, wall, cpu), ...]; the two servers alternate within a
     # round (and swap who goes first), so a burst of load from elsewhere hits both alike.
@@ -239,11 +247,14 @@ def main() -> None:
         print(f"{name:<10} {median_cpu('one', name) * 1e6:>13.1f}us {median_cpu('many', name) * 1e6:>15.1f}us "
               f"{median_rate('many', name):>11,.0f} {median_cpu('short', name) * 1e6:>13.1f}us "
               f"{median_rate('short', name):>14,.0f}")
-    rate_ratio = median_rate("short", "netlab") / median_rate("short", "bare")
-    print(f"ratio netlab/bare: CPU per message {ratio('one'):.2f}x on 1 connection, {ratio('many'):.2f}x on "
-          f"{args.connections} (target <= 1.5x); CPU per connection {ratio('short'):.2f}x; "
-          f"connections/s {rate_ratio:.2f}x")
+    if "netlab" in servers:
+        rate_ratio = median_rate("short", "netlab") / median_rate("short", "bare")
+        print(f"ratio netlab/bare: CPU per message {ratio('one'):.2f}x on 1 connection, {ratio('many'):.2f}x on "
+              f"{args.connections} (target <= 1.5x); CPU per connection {ratio('short'):.2f}x; "
+              f"connections/s {rate_ratio:.2f}x")
     for name in ("serve", "serve-json"):
+        if name not in servers:
+            continue
         print(f"ratio `netlab serve tcp-echo{' --json' if name == 'serve-json' else ''}` (every event printed to a "
               f"pipe)/bare: CPU per message {ratio('one', name):.2f}x on 1 connection, {ratio('many', name):.2f}x "
               f"on {args.connections} (target <= 1.5x); CPU per connection {ratio('short', name):.2f}x")

@@ -19,7 +19,7 @@ try:  # the C string encoder json.dumps(..., ensure_ascii=False) uses
     from _json import encode_basestring as _json_str
 except ImportError:  # pragma: no cover - CPython always has it
     from json.encoder import py_encode_basestring as _json_str
-from netlab_tui.engine.core.journal import Journal
+from netlab_tui.engine.core.journal import Journal, Subscription
 from netlab_tui.engine.core.sessions import SessionRegistry
 
 ARROWS = {"in": "<-", "out": "->", None: "  "}
@@ -58,24 +58,81 @@ def format_event_line(event: TrafficEvent, width: int = 100) -> str:
     ).rstrip()
 
 
+_line_middles: dict[tuple, str] = {}
+_MILLIS = [f".{ms:03d}" for ms in range(1000)]
+_line_sizes: dict[int, str] = {}
+
+
+def event_lines(events: list[TrafficEvent], width: int = 100) -> str:
+    """``format_event_line(event, width) + "\n"`` for each event, in one string.
+
+    Data events with printable ASCII payloads (a flood) take an inlined path: the middle of the line
+    (direction, kind, peer) and the padded size repeat, so they are made once and kept; an echo's two
+    events share the size and text.
+    """
+    global _stamp_second, _stamp_text
+    middles = _line_middles
+    sizes = _line_sizes
+    printable = _PRINTABLE
+    lines = []
+    append = lines.append
+    last_payload = tail = None
+    for event in events:
+        payload = event.payload
+        if payload is None:
+            append(format_event_line(event, width) + "\n")
+            continue
+        if payload is not last_payload:  # an echo's reply is the very bytes object it received: once for both
+            head = payload[:width]
+            if head.translate(None, printable):
+                append(format_event_line(event, width) + "\n")
+                continue
+            last_payload = payload
+            size = sizes.get(len(payload))
+            if size is None:
+                if len(sizes) >= 4096:
+                    sizes.clear()
+                size = sizes[len(payload)] = f"{len(payload)}B".rjust(6) + "  "
+            tail = size + head.decode("ascii")
+        ts = event.ts
+        second = int(ts)
+        if second != _stamp_second:
+            _stamp_second, _stamp_text = second, time.strftime("%H:%M:%S", time.localtime(second))
+        key = (event.direction, event.kind, event.peer or event.local or "")
+        middle = middles.get(key)
+        if middle is None:
+            if len(middles) >= 4096:
+                middles.clear()
+            middle = middles[key] = f" {ARROWS.get(key[0], '  ')} {key[1]:<7} {key[2]:<22} "
+        line = f"{_stamp_text}{_MILLIS[int(ts * 1000) % 1000]}{middle}{tail}\n"
+        # The one whitespace among printable ASCII is the space: only then is there an end to strip.
+        append(line if tail[-1] != " " else line[:-1].rstrip() + "\n")
+    return "".join(lines)
+
+
 _json_heads: dict[tuple, str] = {}
+_JSON_HEAD_KEYS = ("source", "proto", "kind", "direction", "local", "peer", "conn")
+
+
+def _json_head(key: tuple) -> str:
+    """The contract's JSON for the keys naming the conversation, from ``"source"`` to ``"size": ``: they
+    repeat event after event, so this is made once and kept."""
+    if len(_json_heads) >= 4096:
+        _json_heads.clear()
+    head = _json_heads[key] = ", ".join(
+        f'"{name}": {"null" if value is None else _json_str(value)}' for name, value in zip(_JSON_HEAD_KEYS, key)
+    ) + ', "size": '
+    return head
 
 
 def event_json(event: TrafficEvent) -> str:
-    """``event.to_json()``, the same text, built faster: the keys naming the conversation (source, proto,
-    kind, direction, local, peer, conn) repeat event after event, so their JSON is made once and kept."""
+    """``event.to_json()``, the same text, built faster (see ``_json_head``)."""
     key = (event.source, event.proto, event.kind, event.direction, event.local, event.peer, event.conn)
-    head = _json_heads.get(key)
-    if head is None:
-        if len(_json_heads) >= 4096:
-            _json_heads.clear()
-        head = _json_heads[key] = ", ".join(
-            f'"{name}": {"null" if value is None else _json_str(value)}'
-            for name, value in zip(("source", "proto", "kind", "direction", "local", "peer", "conn"), key))
+    head = _json_heads.get(key) or _json_head(key)
     payload = event.payload
     if payload is not None:
         size = len(payload)
-        text = _json_str(payload.decode("utf-8", errors="replace"))
+        text = _json_str(payload.decode("utf-8", "replace"))
         hex_ = f'"{payload.hex()}"'
     else:
         size = 0
@@ -83,8 +140,35 @@ def event_json(event: TrafficEvent) -> str:
         hex_ = "null"
     meta = "null" if event.meta is None else json.dumps(event.meta, ensure_ascii=False, default=str)
     host = "null" if event.host is None else _json_str(event.host)
-    return (f'{{"ts": {event.ts!r}, {head}, "size": {size}, "text": {text}, "hex": {hex_}, "meta": {meta}, '
-            f'"host": {host}}}')
+    return f'{{"ts": {event.ts!r}, {head}{size}, "text": {text}, "hex": {hex_}, "meta": {meta}, "host": {host}}}'
+
+
+def json_lines(events: list[TrafficEvent]) -> str:
+    """``event_json(event) + "\n"`` for each event, in one string.
+
+    A flood is data events without meta: they take an inlined path (no call per event, locals only),
+    and an echo's two events share everything after the conversation's keys. What is left of the cost
+    is mostly ``repr(ts)``, the float's shortest round-trip digits (about half of it).
+    """
+    heads = _json_heads
+    get_head = heads.get
+    new_head = _json_head
+    quote = _json_str
+    lines = []
+    append = lines.append
+    last_payload = tail = None
+    for event in events:
+        payload = event.payload
+        if payload is None or event.meta is not None or event.host is not None:
+            append(event_json(event) + "\n")
+            continue
+        key = (event.source, event.proto, event.kind, event.direction, event.local, event.peer, event.conn)
+        if payload is not last_payload:  # an echo's reply is the very bytes object it received: once for both
+            last_payload = payload
+            tail = (f'{len(payload)}, "text": {quote(payload.decode("utf-8", "replace"))}, "hex": "{payload.hex()}", '
+                    f'"meta": null, "host": null}}\n')
+        append(f'{{"ts": {event.ts!r}, {get_head(key) or new_head(key)}{tail}')
+    return "".join(lines)
 
 
 class EventPrinter:
@@ -95,6 +179,9 @@ class EventPrinter:
     and written later in one write and one flush — same order, nothing dropped: on the next turn of the
     event loop after a quiet spell (a lone event shows at once), at most every ``interval`` seconds during
     a flood. ``flush()`` writes what is queued at once (call it before the program ends).
+
+    Subscribed with ``attach(journal)``, a batched printer costs a flood one C call per event: once a
+    write is scheduled, its subscription's callback is the queue's own ``append`` until that write.
     """
 
     def __init__(self, as_json: bool, stream: IO[str] | None = None, *, batch: bool = False,
@@ -106,6 +193,13 @@ class EventPrinter:
         self._pending: list[TrafficEvent] = []
         self._scheduled: asyncio.Handle | None = None
         self._last_flush = float("-inf")  # loop time
+        self._subscription: Subscription | None = None
+        self._closed = False  # the reader went away (`netlab serve ... | head`)
+
+    def attach(self, journal: Journal) -> Subscription:
+        """Subscribe to every event of ``journal`` (prefer this to ``journal.subscribe(printer)``)."""
+        self._subscription = journal.subscribe(self)
+        return self._subscription
 
     def __call__(self, event: TrafficEvent) -> None:
         self._pending.append(event)
@@ -119,25 +213,31 @@ class EventPrinter:
                 return
             wait = self._last_flush + self.interval - loop.time()
             self._scheduled = loop.call_soon(self.flush) if wait <= 0 else loop.call_later(wait, self.flush)
+            if self._subscription is not None:  # until the write: queue without a Python call
+                self._subscription.callback = self._pending.append
 
     def flush(self) -> None:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
+        if self._subscription is not None:
+            self._subscription.callback = self
         events = self._pending
         if not events:
             return
         self._pending = []
         with contextlib.suppress(RuntimeError):
             self._last_flush = asyncio.get_running_loop().time()
-        line = event_json if self.as_json else format_event_line
-        text = "\n".join([line(event) for event in events])
+        if self._closed:
+            return
+        text = json_lines(events) if self.as_json else event_lines(events)
         try:
-            self.stream.write(text + "\n")
+            self.stream.write(text)
             self.stream.flush()
         except BrokenPipeError:  # `netlab serve ... | head`: stop printing, keep serving
-            self.as_json = False
-            self.stream = open("/dev/null", "w")  # noqa: SIM115 - lives as long as the process
+            self._closed = True
+            with contextlib.suppress(OSError):  # so the interpreter's last flush of the stream does not complain
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
 
 
 def add_command_parser(subparsers: argparse._SubParsersAction, name: str, help: str, doc: str | None,
@@ -158,7 +258,7 @@ def new_journal(as_json: bool, **options: Any) -> tuple[Journal, SessionRegistry
     journal = Journal(**options)
     registry = SessionRegistry(journal)
     if as_json:
-        journal.subscribe(EventPrinter(True))
+        EventPrinter(True).attach(journal)
     return journal, registry
 
 

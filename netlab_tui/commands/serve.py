@@ -64,7 +64,7 @@ async def _serve(kind, host: str, port: int, options: dict, as_json: bool,
     if recording is not None:
         recording.for_server()  # before the printer: the capture is running when the address is printed
     printer = EventPrinter(as_json, batch=True)  # one write per loop turn: printing must not cost more than serving
-    journal.subscribe(printer)
+    printer.attach(journal)
     stop = asyncio.Event()
     restore = install_stop_signals(stop)
     try:

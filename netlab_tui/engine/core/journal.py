@@ -63,13 +63,20 @@ class Journal:
 
     # -- writing -------------------------------------------------------------------------------------
     def publish(self, event: TrafficEvent) -> TrafficEvent:
-        self.total += 1
-        event.seq = self.total
+        self.total = seq = self.total + 1
+        event.seq = seq
         events = self._events
         events.append(event)
-        self._bytes += (len(event.payload) if event.payload is not None else 0) + EVENT_OVERHEAD
+        payload = event.payload
+        self._bytes += EVENT_OVERHEAD if payload is None else len(payload) + EVENT_OVERHEAD
         if len(events) > self.max_events or self._bytes > self.max_bytes:
-            self._evict()
+            # A long flood's steady state, one in and one out, inline: the call to _evict cost a quarter
+            # of publishing.
+            old = events.popleft()
+            self._bytes -= EVENT_OVERHEAD if old.payload is None else len(old.payload) + EVENT_OVERHEAD
+            self.dropped += 1
+            if len(events) > self.max_events or self._bytes > self.max_bytes:
+                self._evict()
         for sub in self._subscriptions:
             if sub.predicate is None or sub.predicate(event):
                 try:
