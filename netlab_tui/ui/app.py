@@ -221,6 +221,9 @@ class NetlabApp(App[int]):
                 return None
             pane = self._build_pane(pane_id)
         if pane_id in self._pane_building:
+            pending = self._pending_show
+            if pending is not None and pending[0] == pane_id:  # asked twice while building: focus if either did
+                focus, prefill = focus or pending[1], {**pending[2], **prefill}
             self._pending_show = (pane_id, focus, dict(prefill))
             return pane
         self._pending_show = None
@@ -290,6 +293,8 @@ class NetlabApp(App[int]):
         tools = event.option_list
 
         def still_there() -> None:
+            if pane_id in self._pane_widgets:  # Enter (or anything else) built it meanwhile
+                return
             if tools.is_attached and tools.highlighted is not None and tools.highlighted == event.option_index:
                 self.show_pane(pane_id, focus=False)
 
