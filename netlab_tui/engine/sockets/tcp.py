@@ -294,11 +294,13 @@ class TcpConnection(asyncio.Protocol):
 
     def _listen(self) -> None:
         self.last_active = self._time()
+        transport = self.transport
         if self._write_paused:  # the peer reads nothing of what we send: stop reading it too
             self.reading = False
+            if transport is not None:
+                transport.pause_reading()
             return
         self.reading = True
-        transport = self.transport
         if transport is not None and not transport.is_reading():
             transport.resume_reading()
 

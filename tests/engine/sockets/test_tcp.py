@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import time
 
 import pytest
 
@@ -175,3 +176,54 @@ async def test_client_bufsize_change_applies_to_the_recv_already_waiting(registr
         client.set_bufsize(0)
     await registry.stop(client)
     assert client.status == SessionStatus.STOPPED
+
+
+async def test_a_client_that_reads_nothing_stops_the_echo_reading_and_loses_nothing(registry, journal):
+    """Back-pressure: while the peer reads none of the echo, the server stops reading it (its queue stays
+    bounded) instead of buffering without end; once the peer half-closes and reads, every byte comes
+    back, in order, and each chunk received was one recv of at most the server's bufsize."""
+    server = await start_echo(registry, journal)
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setblocking(False)
+    block = bytes(range(256)) * 64  # 16 KiB
+
+    def fill() -> bytes:
+        """Send until the kernel has refused for half a second: the server has stopped reading."""
+        sent = bytearray()
+        refused_since = None
+        while len(sent) < 256 << 20:  # past this, the server is clearly still reading: the asserts say so
+            try:
+                n = s.send(block)
+                sent += block[:n]
+                refused_since = None
+            except BlockingIOError:
+                refused_since = refused_since or time.monotonic()
+                if time.monotonic() - refused_since > 0.5:
+                    return bytes(sent)
+                time.sleep(0.01)
+        return bytes(sent)
+
+    sent = await asyncio.to_thread(fill)
+    (conn,) = server.connections.values()
+    assert not conn.reading and not conn.transport.is_reading()
+    assert conn.transport.get_write_buffer_size() <= 64 * 1024 + server.bufsize
+    assert len(sent) > 256 * 1024  # well past what the transport would queue: the kernel buffers are full too
+
+    def drain_all() -> bytes:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # a tiny window would crawl
+        s.setblocking(True)
+        s.settimeout(10)
+        s.shutdown(socket.SHUT_WR)
+        received = bytearray()
+        while chunk := s.recv(65536):
+            received += chunk
+        s.close()
+        return bytes(received)
+
+    assert await asyncio.to_thread(drain_all) == sent
+    await asyncio.sleep(0.05)
+    chunks = [e.payload for e in journal.events(by_kind("data")) if e.direction == "in"]
+    assert b"".join(chunks) == sent and max(map(len, chunks)) <= server.bufsize
+    (close,) = journal.events(by_kind("close"))
+    assert close.meta["by"] == "peer" and close.meta["bytes_in"] == close.meta["bytes_out"] == len(sent)
