@@ -471,9 +471,10 @@ class TcpServer(Session):
         if self._server is not None:
             self._server.close()
         for conn in list(self._live):
-            conn.close("server stopped")
-            if not conn.busy:
-                conn._finish("server")
+            if not conn._finishing:
+                conn.close("server stopped")
+                if not conn.busy:
+                    conn._finish("server")
         if self._live:
             self._all_gone = asyncio.get_running_loop().create_future()
             _done, pending = await asyncio.wait({self._all_gone, *self._tasks}, timeout=2.0)
