@@ -80,8 +80,8 @@ class TcpConnection(asyncio.Protocol):
     is started by hand and, when it finishes without waiting, a chunk costs no task, no future and no
     wake-up more than the bare ``data_received``. A hook that does wait (the contact book's SQLite thread)
     goes on in a task, and reading pauses until it is done, so chunks are still handled one at a time in
-    order. After each hook, as ``await writer.drain()`` did, reading waits while the peer is not reading
-    what was sent (the transport paused writing).
+    order. After each hook, as a streams server's ``await writer.drain()`` would, reading waits while the
+    peer is not reading what was sent (the transport paused writing).
     """
 
     __slots__ = (
