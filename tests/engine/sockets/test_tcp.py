@@ -9,7 +9,8 @@ import pytest
 from netlab_tui.engine.core.catalog import server_kinds
 from netlab_tui.engine.core.journal import by_kind
 from netlab_tui.engine.core.sessions import NetlabError, SessionStatus
-from netlab_tui.engine.sockets.tcp import TcpClient
+from netlab_tui.engine.sockets.behaviours import Behaviour
+from netlab_tui.engine.sockets.tcp import TcpClient, TcpServer
 
 
 async def start_echo(registry, journal, host="127.0.0.1", port=0):
@@ -227,3 +228,40 @@ async def test_a_client_that_reads_nothing_stops_the_echo_reading_and_loses_noth
     assert b"".join(chunks) == sent and max(map(len, chunks)) <= server.bufsize
     (close,) = journal.events(by_kind("close"))
     assert close.meta["by"] == "peer" and close.meta["bytes_in"] == close.meta["bytes_out"] == len(sent)
+
+
+class _Waiting(Behaviour):
+    """A behaviour whose hook waits (as the contact book waits on its SQLite thread)."""
+
+    kind = "waiting"
+
+    async def on_data(self, conn, data: bytes) -> None:
+        await asyncio.sleep(0.05)
+        if data.startswith(b"boom"):
+            raise ValueError("boom after a wait")
+        conn.send(b"late:" + data)
+        if data.startswith(b"hang"):
+            await asyncio.sleep(100)
+
+
+async def test_hooks_that_wait_keep_chunks_in_order_fail_alone_and_do_not_block_a_stop(registry, journal):
+    server = await registry.start(TcpServer(journal, _Waiting()))
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"a")
+    await asyncio.sleep(0.01)  # arrives while the hook for "a" waits: handled after it, not beside it
+    writer.write(b"b")
+    assert await asyncio.wait_for(reader.readexactly(12), 5) == b"late:alate:b"
+    writer.write(b"boom")
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # that connection closes, with the reason logged
+    (error,) = journal.events(by_kind("error"))
+    assert error.message == f"waiting failed on data from {error.peer}: ValueError('boom after a wait')"
+    hanging_reader, hanging_writer = await asyncio.open_connection("127.0.0.1", server.port)
+    hanging_writer.write(b"hang")
+    assert await asyncio.wait_for(hanging_reader.readexactly(9), 5) == b"late:hang"
+    await registry.stop(server)  # the hook still waits: cancelled after the grace period
+    assert await asyncio.wait_for(hanging_reader.read(), 5) == b""
+    closes = [(e.message, e.meta["by"]) for e in journal.events(by_kind("close"))]
+    assert closes == [("closed by server", "server"), ("server stopped", "server")]
+    assert server.status == SessionStatus.STOPPED and not server.connections
+    writer.close()
+    hanging_writer.close()
