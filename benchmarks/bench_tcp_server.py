@@ -16,6 +16,7 @@ on a shared machine, what happens elsewhere then weighs on both alike. The found
 spends at most 1.5x the CPU per message of the bare server.
 
     .venv/bin/python benchmarks/bench_tcp_server.py [--connections 50] [--messages 10000] [--short 1000] [--rounds 7] [--only serve,serve-json]
+        [--old DIR]   # also the same servers with netlab imported from another checkout, in the same rounds
 """
 
 from __future__ import annotations
@@ -121,6 +122,19 @@ def run_serve_json(pipe) -> None:
     _run_serve(pipe, True)
 
 
+def from_checkout(target, src: str):
+    """``target``, importing netlab from the checkout ``src`` (an older commit, for a same-run comparison)."""
+    def run(pipe) -> None:
+        sys.path.insert(0, os.path.abspath(src))
+        import netlab_tui
+
+        assert netlab_tui.__file__.startswith(os.path.abspath(src)), netlab_tui.__file__
+        target(pipe)
+
+    run.__name__ = f"{target.__name__} from {src}"
+    return run
+
+
 class ServerProcess:
     def __init__(self, target) -> None:
         self.pipe, child_end = mp.Pipe()
@@ -194,6 +208,9 @@ def main() -> None:
     parser.add_argument("--only", default=None, metavar="NAMES",
                         help="measure only these against bare, comma-separated: netlab,serve,serve-json "
                              "(default: all; quicker while iterating)")
+    parser.add_argument("--old", default=None, metavar="DIR",
+                        help="also measure each of them with netlab imported from DIR (a checkout of another "
+                             "commit, e.g. `git worktree add /tmp/old main`), as old-netlab …, in the same rounds")
     args = parser.parse_args()
     measured = ("netlab", "serve", "serve-json")
     only = measured if args.only is None else tuple(args.only.split(","))
@@ -210,6 +227,11 @@ def main() -> None:
     targets = {"netlab": run_netlab, "serve": run_serve, "serve-json": run_serve_json}
     servers = {"bare": ServerProcess(run_bare)} | {name: ServerProcess(targets[name]) for name in measured
                                                      if name in only}
+    if args.old is not None:
+        if not os.path.isdir(os.path.join(args.old, "netlab_tui")):
+            parser.error(f"--old: no netlab_tui package in {args.old}")
+        servers |= {f"old-{name}": ServerProcess(from_checkout(targets[name], args.old)) for name in measured
+                    if name in only}
     names = tuple(servers)
     # runs[workload][server] = [(count, wall, cpu), ...]; the two servers alternate within a
     # round (and swap who goes first), so a burst of load from elsewhere hits both alike.
@@ -241,10 +263,10 @@ def main() -> None:
     print(f"TCP echo server, {len(MESSAGE)}-byte ping-pong messages: {args.messages} on 1 connection, "
           f"{per_conn * args.connections} over {args.connections} connections; {args.short} short connections "
           f"(100 at a time). Medians of {args.rounds} rounds; server CPU = its process's user + system time.")
-    print(f"{'server':<10} {'CPU/msg 1 conn':>15} {'CPU/msg ' + str(args.connections) + ' conns':>17} "
+    print(f"{'server':<14} {'CPU/msg 1 conn':>15} {'CPU/msg ' + str(args.connections) + ' conns':>17} "
           f"{'messages/s':>11} {'CPU/connection':>15} {'connections/s':>14}")
     for name in names:
-        print(f"{name:<10} {median_cpu('one', name) * 1e6:>13.1f}us {median_cpu('many', name) * 1e6:>15.1f}us "
+        print(f"{name:<14} {median_cpu('one', name) * 1e6:>13.1f}us {median_cpu('many', name) * 1e6:>15.1f}us "
               f"{median_rate('many', name):>11,.0f} {median_cpu('short', name) * 1e6:>13.1f}us "
               f"{median_rate('short', name):>14,.0f}")
     if "netlab" in servers:
@@ -258,6 +280,11 @@ def main() -> None:
         print(f"ratio `netlab serve tcp-echo{' --json' if name == 'serve-json' else ''}` (every event printed to a "
               f"pipe)/bare: CPU per message {ratio('one', name):.2f}x on 1 connection, {ratio('many', name):.2f}x "
               f"on {args.connections} (target <= 1.5x); CPU per connection {ratio('short', name):.2f}x")
+    for name in measured:
+        if f"old-{name}" in servers:
+            print(f"ratio old-{name}/bare (netlab from {args.old}): CPU per message {ratio('one', 'old-' + name):.2f}x "
+                  f"on 1 connection, {ratio('many', 'old-' + name):.2f}x on {args.connections}; CPU per connection "
+                  f"{ratio('short', 'old-' + name):.2f}x")
     print(f"({time.perf_counter() - started:.1f}s)")
 
 

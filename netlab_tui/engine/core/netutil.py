@@ -62,16 +62,27 @@ async def start_tcp_server(accept, host: str, port: int, *, place: Place | None 
     """``asyncio.start_server(accept, ...)`` on ``host``:``port`` (resolved; port 0 = any free port), with
     SO_REUSEADDR and a backlog for hundreds of clients; a NetlabError that says why when it cannot bind.
     With a ``place`` (a topology host), the listening socket is opened on that host."""
+    return await _listen_tcp(lambda **kw: asyncio.start_server(accept, **kw), host, port, place, options)
+
+
+async def create_tcp_server(protocol_factory, host: str, port: int, *, place: Place | None = None,
+                            **options) -> asyncio.Server:
+    """``start_tcp_server`` for an ``asyncio.Protocol`` (``loop.create_server``): no stream per connection."""
+    loop = asyncio.get_running_loop()
+    return await _listen_tcp(lambda **kw: loop.create_server(protocol_factory, **kw), host, port, place, options)
+
+
+async def _listen_tcp(serve, host: str, port: int, place: Place | None, options: dict) -> asyncio.Server:
     family, sockaddr = await resolve(host, port, passive=True)
     sock = None
     try:
         sock = place_socket(place, family, socket.SOCK_STREAM)
         if sock is None:
-            return await asyncio.start_server(accept, host=sockaddr[0], port=port, family=family,
-                                              reuse_address=True, backlog=512, **options)
+            return await serve(host=sockaddr[0], port=port, family=family, reuse_address=True, backlog=512,
+                               **options)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(sockaddr)
-        return await asyncio.start_server(accept, sock=sock, backlog=512, **options)
+        return await serve(sock=sock, backlog=512, **options)
     except OSError as exc:
         if sock is not None:
             sock.close()

@@ -235,7 +235,7 @@ class ChatBehaviour(Behaviour):
         for member in list(self.members.values()):
             if member is sender or member.closing:
                 continue
-            transport = member.writer.transport
+            transport = member.transport
             if transport is not None and transport.get_write_buffer_size() > self.max_backlog:
                 member.info(f"dropping {member.peer}: it reads nothing ({self.max_backlog} bytes unsent)")
                 member.close("too slow: stopped reading")

@@ -243,7 +243,7 @@ async def test_chat_drops_a_member_that_reads_nothing(registry, journal):
             await asyncio.sleep(0.01)
     # make the kernel buffers towards the sleeper small, so its backlog builds up in netlab quickly
     conn = next(c for c in server.connections.values() if c.peer == sleeper_addr)
-    conn.writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    conn.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     line = b"x" * 1000 + b"\n"
 
     def scenario():

@@ -2,13 +2,15 @@
 
 import asyncio
 import socket
+import time
 
 import pytest
 
 from netlab_tui.engine.core.catalog import server_kinds
 from netlab_tui.engine.core.journal import by_kind
 from netlab_tui.engine.core.sessions import NetlabError, SessionStatus
-from netlab_tui.engine.sockets.tcp import TcpClient
+from netlab_tui.engine.sockets.behaviours import Behaviour
+from netlab_tui.engine.sockets.tcp import TcpClient, TcpServer
 
 
 async def start_echo(registry, journal, host="127.0.0.1", port=0):
@@ -175,3 +177,91 @@ async def test_client_bufsize_change_applies_to_the_recv_already_waiting(registr
         client.set_bufsize(0)
     await registry.stop(client)
     assert client.status == SessionStatus.STOPPED
+
+
+async def test_a_client_that_reads_nothing_stops_the_echo_reading_and_loses_nothing(registry, journal):
+    """Back-pressure: while the peer reads none of the echo, the server stops reading it (its queue stays
+    bounded) instead of buffering without end; once the peer half-closes and reads, every byte comes
+    back, in order, and each chunk received was one recv of at most the server's bufsize."""
+    server = await start_echo(registry, journal)
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setblocking(False)
+    block = bytes(range(256)) * 64  # 16 KiB
+
+    def fill() -> bytes:
+        """Send until the kernel has refused for half a second: the server has stopped reading."""
+        sent = bytearray()
+        refused_since = None
+        while len(sent) < 256 << 20:  # past this, the server is clearly still reading: the asserts say so
+            try:
+                n = s.send(block)
+                sent += block[:n]
+                refused_since = None
+            except BlockingIOError:
+                refused_since = refused_since or time.monotonic()
+                if time.monotonic() - refused_since > 0.5:
+                    return bytes(sent)
+                time.sleep(0.01)
+        return bytes(sent)
+
+    sent = await asyncio.to_thread(fill)
+    (conn,) = server.connections.values()
+    assert not conn.reading and not conn.transport.is_reading()
+    assert conn.transport.get_write_buffer_size() <= 64 * 1024 + server.bufsize
+    assert len(sent) > 256 * 1024  # well past what the transport would queue: the kernel buffers are full too
+
+    def drain_all() -> bytes:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # a tiny window would crawl
+        s.setblocking(True)
+        s.settimeout(10)
+        s.shutdown(socket.SHUT_WR)
+        received = bytearray()
+        while chunk := s.recv(65536):
+            received += chunk
+        s.close()
+        return bytes(received)
+
+    assert await asyncio.to_thread(drain_all) == sent
+    await asyncio.sleep(0.05)
+    chunks = [e.payload for e in journal.events(by_kind("data")) if e.direction == "in"]
+    assert b"".join(chunks) == sent and max(map(len, chunks)) <= server.bufsize
+    (close,) = journal.events(by_kind("close"))
+    assert close.meta["by"] == "peer" and close.meta["bytes_in"] == close.meta["bytes_out"] == len(sent)
+
+
+class _Waiting(Behaviour):
+    """A behaviour whose hook waits (as the contact book waits on its SQLite thread)."""
+
+    kind = "waiting"
+
+    async def on_data(self, conn, data: bytes) -> None:
+        await asyncio.sleep(0.05)
+        if data.startswith(b"boom"):
+            raise ValueError("boom after a wait")
+        conn.send(b"late:" + data)
+        if data.startswith(b"hang"):
+            await asyncio.sleep(100)
+
+
+async def test_hooks_that_wait_keep_chunks_in_order_fail_alone_and_do_not_block_a_stop(registry, journal):
+    server = await registry.start(TcpServer(journal, _Waiting()))
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"a")
+    await asyncio.sleep(0.01)  # arrives while the hook for "a" waits: handled after it, not beside it
+    writer.write(b"b")
+    assert await asyncio.wait_for(reader.readexactly(12), 5) == b"late:alate:b"
+    writer.write(b"boom")
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # that connection closes, with the reason logged
+    (error,) = journal.events(by_kind("error"))
+    assert error.message == f"waiting failed on data from {error.peer}: ValueError('boom after a wait')"
+    hanging_reader, hanging_writer = await asyncio.open_connection("127.0.0.1", server.port)
+    hanging_writer.write(b"hang")
+    assert await asyncio.wait_for(hanging_reader.readexactly(9), 5) == b"late:hang"
+    await registry.stop(server)  # the hook still waits: cancelled after the grace period
+    assert await asyncio.wait_for(hanging_reader.read(), 5) == b""
+    closes = [(e.message, e.meta["by"]) for e in journal.events(by_kind("close"))]
+    assert closes == [("closed by server", "server"), ("server stopped", "server")]
+    assert server.status == SessionStatus.STOPPED and not server.connections
+    writer.close()
+    hanging_writer.close()
