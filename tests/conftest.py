@@ -34,6 +34,16 @@ def netlab_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "netlab_tui", *args]
 
 
+def reap(proc: subprocess.Popen) -> None:
+    """A test's child, whatever happened: killed if it still runs, waited for, its pipes closed."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 def run_netlab(*args: str, input: bytes | None = None, timeout: float = 30, env: dict | None = None):
     """Run ``netlab ARGS`` to completion; returns the CompletedProcess (bytes)."""
     return subprocess.run(netlab_cmd(*args), input=input, capture_output=True, timeout=timeout,

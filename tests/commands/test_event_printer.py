@@ -16,7 +16,7 @@ import pytest
 from netlab_tui.commands._common import EventPrinter, event_json, event_lines, format_event_line, json_lines
 from netlab_tui.engine.core.events import HostEvent, TrafficEvent
 from netlab_tui.engine.core.journal import Journal
-from tests.conftest import netlab_cmd
+from tests.conftest import netlab_cmd, reap
 
 
 class CountingStream(io.StringIO):
@@ -201,11 +201,7 @@ def test_serve_loses_and_reorders_no_line_of_a_burst(as_json):
         lines = [first.rstrip("\n"), *out.result(10).decode().splitlines()]
         assert b"Traceback" not in proc.stderr.read()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        reap(proc)
     # (kind, direction, peer, text) of each line, either output
     if as_json:
         events = [json.loads(line) for line in lines]

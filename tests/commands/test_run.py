@@ -10,7 +10,7 @@ import time
 
 import psutil
 
-from tests.conftest import netlab_cmd, run_netlab
+from tests.conftest import netlab_cmd, reap, run_netlab
 
 CONTRACT_KEYS = {"ts", "source", "proto", "kind", "direction", "local", "peer", "conn", "size", "text", "hex", "meta", "host"}
 
@@ -122,8 +122,4 @@ def test_ctrl_c_kills_the_process_group():
             raise AssertionError("the background sleep survived Ctrl+C")
         assert b"Traceback" not in proc.stderr.read()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        reap(proc)

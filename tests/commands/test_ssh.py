@@ -16,7 +16,7 @@ import paramiko
 import pytest
 
 from netlab_tui.engine.ssh.client import fingerprint
-from tests.conftest import netlab_cmd, run_netlab
+from tests.conftest import netlab_cmd, reap, run_netlab
 from tests.sshd import sshd  # noqa: F401 - the fixture
 
 
@@ -244,8 +244,4 @@ def test_ctrl_c_cancels_the_remote_command(sshd, known, env):  # noqa: F811
         assert proc.wait(timeout=10) == 130
         assert b"Traceback" not in proc.stderr.read()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        reap(proc)
